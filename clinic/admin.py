@@ -1,0 +1,81 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from simple_history.admin import SimpleHistoryAdmin
+
+from clinic import roles
+from clinic.models import ClinicSettings, User
+
+
+class ClinicUserCreationForm(UserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email",)
+
+
+class ClinicUserChangeForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = ClinicUserChangeForm
+    add_form = ClinicUserCreationForm
+    ordering = ("email",)
+    list_display = ("email", "first_name", "last_name", "role_list", "is_active", "last_login")
+    list_filter = ("groups", "is_active", "is_superuser")
+    search_fields = ("email", "first_name", "last_name")
+    readonly_fields = ("last_login", "date_joined", "is_staff")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Person", {"fields": ("first_name", "last_name", "credential")}),
+        (
+            "Roles",
+            {
+                "fields": ("is_active", "groups", "is_staff", "is_superuser"),
+                "description": "Roles decide what a staff member may do. The Administrator role "
+                "also opens this administration site. Patients get no role: they join by "
+                "portal invitation.",
+            },
+        ),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {"classes": ("wide",), "fields": ("email", "first_name", "last_name", "credential", "groups")},
+        ),
+        (None, {"classes": ("wide",), "fields": ("password1", "password2")}),
+    )
+    filter_horizontal = ("groups",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description="roles")
+    def role_list(self, obj):
+        return ", ".join(group.name for group in obj.groups.all()) or "—"
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        # The Administrator role is what opens Django admin; nothing else sets is_staff.
+        is_staff = user.is_superuser or user.groups.filter(name=roles.ADMINISTRATOR).exists()
+        if user.is_staff != is_staff:
+            User.objects.filter(pk=user.pk).update(is_staff=is_staff)
+
+
+@admin.register(ClinicSettings)
+class ClinicSettingsAdmin(SimpleHistoryAdmin):
+    fieldsets = (
+        ("Clinic", {"fields": ("name", "phone", "email", "address")}),
+        ("Sign-in", {"fields": ("staff_idle_minutes", "patient_idle_minutes", "invitation_valid_hours")}),
+    )
+
+    def has_add_permission(self, request):
+        return not ClinicSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False

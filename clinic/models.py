@@ -1,0 +1,141 @@
+import uuid
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.cache import cache
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.functional import cached_property
+from simple_history.models import HistoricalRecords
+
+from clinic import roles
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra["is_staff"] = True
+        extra["is_superuser"] = True
+        return self._create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username):
+        return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
+
+
+class User(AbstractUser):
+    """A login. Staff hold one or more roles (groups); a patient is linked to one Patient record."""
+
+    username = None
+    email = models.EmailField("email address", unique=True)
+    credential = models.CharField(
+        max_length=40, blank=True, help_text="Shown with signatures, e.g. MD, NP, RN, LCSW."
+    )
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "email"]
+
+    def __str__(self):
+        return self.get_full_name() or self.email
+
+    def save(self, *args, **kwargs):
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+    @cached_property
+    def role_names(self):
+        return frozenset(self.groups.filter(name__in=roles.ALL_ROLES).values_list("name", flat=True))
+
+    @cached_property
+    def patient_record(self):
+        """The Patient this login belongs to, or None for staff."""
+        from patients.models import Patient
+
+        return Patient.objects.filter(user=self).first()
+
+    @property
+    def is_portal_patient(self):
+        return self.patient_record is not None
+
+    @property
+    def is_clinic_staff(self):
+        if not self.is_active or self.is_portal_patient:
+            return False
+        return self.is_superuser or bool(self.role_names)
+
+    def has_role(self, *names):
+        return bool(self.role_names.intersection(names))
+
+
+class ClinicSettings(models.Model):
+    """One row of settings an administrator edits in Django admin."""
+
+    CACHE_KEY = "clinic-settings"
+
+    name = models.CharField(max_length=120, default="Clinic")
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    address = models.TextField(blank=True)
+    staff_idle_minutes = models.PositiveSmallIntegerField(
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(240)],
+        help_text="Staff are signed out after this many idle minutes.",
+    )
+    patient_idle_minutes = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(240)],
+        help_text="Patients are signed out of the portal after this many idle minutes.",
+    )
+    invitation_valid_hours = models.PositiveSmallIntegerField(
+        default=72,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 30)],
+        help_text="How long a portal invitation link works.",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "clinic settings"
+        verbose_name_plural = "clinic settings"
+
+    def __str__(self):
+        return "Clinic settings"
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+        cache.delete(self.CACHE_KEY)
+
+    @classmethod
+    def load(cls):
+        current = cache.get(cls.CACHE_KEY)
+        if current is None:
+            current, _ = cls.objects.get_or_create(pk=1)
+            cache.set(cls.CACHE_KEY, current, 60)
+        return current
+
+
+class ExternalIdModel(models.Model):
+    """Patient-scoped objects show a random UUID in URLs; the integer key stays internal."""
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+    class Meta:
+        abstract = True

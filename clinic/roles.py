@@ -1,0 +1,39 @@
+"""Staff roles and what each may do: the one place that says it.
+
+Groups and their permissions are written to the database by data migrations; a test checks that
+the database matches ROLE_PERMISSIONS, so a migration that grants a new permission is the only way
+to change a role.
+"""
+
+ADMINISTRATOR = "Administrator"
+PRESCRIBER = "Prescriber"
+NURSE = "Nurse"
+THERAPIST = "Therapist"
+FRONT_DESK = "Front desk"
+ALL_ROLES = (ADMINISTRATOR, PRESCRIBER, NURSE, THERAPIST, FRONT_DESK)
+
+VIEW_PATIENT = "patients.view_patient"
+ADD_PATIENT = "patients.add_patient"
+CHANGE_PATIENT = "patients.change_patient"
+INVITE_PATIENT = "patients.invite_patient"
+VIEW_PATIENT_HISTORY = "patients.view_historicalpatient"
+
+_REGISTER_PATIENTS = [VIEW_PATIENT, ADD_PATIENT, CHANGE_PATIENT, INVITE_PATIENT, VIEW_PATIENT_HISTORY]
+
+ROLE_PERMISSIONS = {
+    ADMINISTRATOR: [
+        *_REGISTER_PATIENTS,
+        "clinic.view_user",
+        "clinic.add_user",
+        "clinic.change_user",
+        "auth.view_group",
+        "clinic.view_clinicsettings",
+        "clinic.change_clinicsettings",
+        "clinic.view_historicalclinicsettings",
+        "patients.view_portalinvitation",
+    ],
+    PRESCRIBER: list(_REGISTER_PATIENTS),
+    NURSE: list(_REGISTER_PATIENTS),
+    THERAPIST: [VIEW_PATIENT, VIEW_PATIENT_HISTORY],
+    FRONT_DESK: list(_REGISTER_PATIENTS),
+}

@@ -1,0 +1,45 @@
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.template import loader
+from django.views.decorators.csrf import requires_csrf_token
+from django.views.decorators.http import require_POST
+
+from clinic.access import public_view
+
+
+@public_view
+def home(request):
+    user = request.user
+    if not user.is_authenticated:
+        return redirect_to_login("/")
+    if user.is_portal_patient:
+        return redirect("portal:home")
+    if user.is_clinic_staff:
+        return redirect("patients:list")
+    raise PermissionDenied("Your account has no role yet. Ask an administrator to assign one.")
+
+
+@public_view
+@require_POST
+def keepalive(request):
+    """Called by the page while someone is typing or clicking, so active work is not idle."""
+    return HttpResponse(status=204 if request.user.is_authenticated else 401)
+
+
+@requires_csrf_token
+def permission_denied(request, exception=None):
+    message = str(exception) if exception and str(exception) else ""
+    return render(request, "403.html", {"message": message}, status=403)
+
+
+@requires_csrf_token
+def page_not_found(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+@requires_csrf_token
+def server_error(request):
+    # No context processors: whatever broke may be what they would call.
+    return HttpResponse(loader.get_template("500.html").render(), status=500)

@@ -1,0 +1,157 @@
+"""Personas and service guards shared by every test.
+
+Personas: one user per staff role, patient A and patient B (each with a portal login), anonymous.
+REQUIRE_SERVICES=1 (CI) turns every "skip: service missing" into a failure.
+"""
+
+import os
+import shutil
+
+import pytest
+
+from clinic import roles
+from clinic.celery import app as celery_app
+from clinic.env import env_bool
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM calls from the
+# live server and fixtures are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+REQUIRE_SERVICES = env_bool("REQUIRE_SERVICES", False)
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = os.path.join(os.path.dirname(__file__), "artifacts")
+
+
+def require_service(available, reason):
+    """Skip when a service is missing; with REQUIRE_SERVICES=1 fail instead."""
+    if available:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_eager(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.REQUIRE_STAFF_MFA = False
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+def _staff(role):
+    from clinic.testing.factories import UserFactory
+
+    return UserFactory(email=f"{role.lower().replace(' ', '')}@test.example", roles=[role])
+
+
+@pytest.fixture
+def administrator(db):
+    user = _staff(roles.ADMINISTRATOR)
+    user.is_staff = True
+    user.save()
+    return user
+
+
+@pytest.fixture
+def prescriber(db):
+    return _staff(roles.PRESCRIBER)
+
+
+@pytest.fixture
+def nurse(db):
+    return _staff(roles.NURSE)
+
+
+@pytest.fixture
+def therapist(db):
+    return _staff(roles.THERAPIST)
+
+
+@pytest.fixture
+def front_desk(db):
+    return _staff(roles.FRONT_DESK)
+
+
+@pytest.fixture
+def staff_by_role(administrator, prescriber, nurse, therapist, front_desk):
+    return {
+        roles.ADMINISTRATOR: administrator,
+        roles.PRESCRIBER: prescriber,
+        roles.NURSE: nurse,
+        roles.THERAPIST: therapist,
+        roles.FRONT_DESK: front_desk,
+    }
+
+
+def _portal_patient(email):
+    from clinic.testing.factories import PatientFactory, UserFactory
+
+    user = UserFactory(email=email)
+    return PatientFactory(email=email, user=user)
+
+
+@pytest.fixture
+def patient_a(db):
+    return _portal_patient("patient.a@test.example")
+
+
+@pytest.fixture
+def patient_b(db):
+    return _portal_patient("patient.b@test.example")
+
+
+@pytest.fixture
+def client_for(client):
+    """client_for(user) gives a test client signed in as that user (None: anonymous)."""
+    from django.test import Client
+
+    def make(user):
+        if user is None:
+            return client
+        signed_in = Client()
+        signed_in.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return signed_in
+
+    return make
+
+
+# Browser ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    require_service(
+        os.path.exists(CHROMIUM) and shutil.which(CHROMIUM) is not None,
+        f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)",
+    )
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture
+def screenshot():
+    """screenshot(page, name) saves artifacts/screenshots/<name>.png to look at."""
+    folder = os.path.join(ARTIFACTS, "screenshots")
+    os.makedirs(folder, exist_ok=True)
+
+    def take(page, name):
+        page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)
+
+    return take

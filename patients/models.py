@@ -1,0 +1,160 @@
+import re
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from clinic.models import ExternalIdModel
+
+phone_validator = RegexValidator(
+    r"^\+?[0-9 ().\-]{7,25}$",
+    "Enter a phone number of digits, spaces, dashes or brackets, e.g. (555) 010-2233.",
+)
+
+
+def digits_of(text):
+    return re.sub(r"\D", "", text or "")
+
+
+def validate_birth_date(value):
+    if value > timezone.localdate():
+        raise ValidationError("The date of birth cannot be in the future.")
+    if value < date(1900, 1, 1):
+        raise ValidationError("Check the year: the date of birth is before 1900.")
+
+
+class Patient(ExternalIdModel):
+    class Status(models.TextChoices):
+        INQUIRY = "inquiry", "Inquiry"
+        SCREENING = "screening", "Screening"
+        ACTIVE = "active", "Active"
+        ON_HOLD = "on_hold", "On hold"
+        DISCHARGED = "discharged", "Discharged"
+
+    class SexAtBirth(models.TextChoices):
+        FEMALE = "female", "Female"
+        MALE = "male", "Male"
+        INTERSEX = "intersex", "Intersex"
+        UNKNOWN = "unknown", "Unknown / not stated"
+
+    legal_given_name = models.CharField("legal first name", max_length=100)
+    legal_family_name = models.CharField("legal last name", max_length=100)
+    preferred_name = models.CharField(
+        max_length=100, blank=True, help_text="What the patient likes to be called."
+    )
+    date_of_birth = models.DateField(validators=[validate_birth_date])
+    sex_at_birth = models.CharField(max_length=10, choices=SexAtBirth.choices)
+    gender_identity = models.CharField(max_length=100, blank=True)
+    pronouns = models.CharField(max_length=40, blank=True, help_text="e.g. she/her, they/them")
+
+    phone = models.CharField(max_length=25, validators=[phone_validator])
+    phone_digits = models.CharField(max_length=25, editable=False, db_index=True)
+    email = models.EmailField(blank=True, help_text="Needed for portal access and reminders.")
+    address_line1 = models.CharField("address", max_length=200, blank=True)
+    address_line2 = models.CharField("address line 2", max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    region = models.CharField("state / region", max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+
+    emergency_contact_name = models.CharField(max_length=150, blank=True)
+    emergency_contact_relationship = models.CharField("relationship", max_length=60, blank=True)
+    emergency_contact_phone = models.CharField(max_length=25, blank=True, validators=[phone_validator])
+    escort_name = models.CharField(
+        "escort (driver) name",
+        max_length=150,
+        blank=True,
+        help_text="Who takes the patient home after treatment.",
+    )
+    escort_phone = models.CharField("escort phone", max_length=25, blank=True, validators=[phone_validator])
+
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.INQUIRY)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The patient's portal login, once they accept an invitation.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["phone_digits", "updated_at"])
+
+    class Meta:
+        ordering = ["legal_family_name", "legal_given_name", "date_of_birth"]
+        permissions = [("invite_patient", "Can invite a patient to the portal")]
+        indexes = [
+            models.Index(fields=["legal_family_name", "legal_given_name"]),
+            models.Index(fields=["date_of_birth"]),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    def save(self, *args, **kwargs):
+        self.phone_digits = digits_of(self.phone)
+        super().save(*args, **kwargs)
+
+    @property
+    def full_name(self):
+        return f"{self.legal_given_name} {self.legal_family_name}"
+
+    @property
+    def sortable_name(self):
+        name = f"{self.legal_family_name}, {self.legal_given_name}"
+        if self.preferred_name and self.preferred_name != self.legal_given_name:
+            name += f" ({self.preferred_name})"
+        return name
+
+    @property
+    def display_first_name(self):
+        return self.preferred_name or self.legal_given_name
+
+    @property
+    def age(self):
+        today = timezone.localdate()
+        born = self.date_of_birth
+        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+    def latest_invitation(self):
+        return self.invitations.order_by("-created_at").first()
+
+
+class PortalInvitation(ExternalIdModel):
+    """A single-use, expiring link that lets a patient set a password for the portal.
+
+    The link carries the external id signed with SECRET_KEY, so a tampered link fails the signature
+    check before the database is asked; state (used, replaced, expired) lives here.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(help_text="Where the link was sent.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when a newer invitation replaces this one."
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Portal invitation {self.external_id}"
+
+    @property
+    def state(self):
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "replaced"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "pending"

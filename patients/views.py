@@ -1,0 +1,225 @@
+import re
+from datetime import datetime
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from clinic import roles
+from clinic.access import patient_view, public_view, staff_view
+from patients.forms import PatientForm, SetPortalPasswordForm
+from patients.models import Patient, digits_of
+from patients.services import (
+    InvitationError,
+    InvitationLinkError,
+    accept_invitation,
+    invite_to_portal,
+    resolve_invitation,
+)
+
+PAGE_SIZE = 25
+DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y", "%m.%d.%Y")
+
+
+def _as_date(text):
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def search_patients(queryset, query):
+    """Name words, a date of birth (2001-04-30 or 04/30/2001) or part of a phone number."""
+    query = query.strip()
+    if not query:
+        return queryset
+    born = _as_date(query)
+    if born:
+        return queryset.filter(date_of_birth=born)
+    if not re.search(r"[^\d\s()+.\-]", query):
+        digits = digits_of(query)
+        if len(digits) >= 3:
+            return queryset.filter(phone_digits__contains=digits)
+    for word in query.split():
+        queryset = queryset.filter(
+            Q(legal_given_name__icontains=word)
+            | Q(legal_family_name__icontains=word)
+            | Q(preferred_name__icontains=word)
+        )
+    return queryset
+
+
+@staff_view(roles.VIEW_PATIENT)
+def patient_list(request):
+    query = request.GET.get("q", "")
+    status = request.GET.get("status", "")
+    patients = search_patients(Patient.objects.all(), query)
+    if status in Patient.Status.values:
+        patients = patients.filter(status=status)
+    page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "patients/patient_list.html",
+        {
+            "page": page,
+            "query": query,
+            "status": status,
+            "statuses": Patient.Status.choices,
+        },
+    )
+
+
+@staff_view(roles.ADD_PATIENT)
+def patient_create(request):
+    form = PatientForm(request.POST or None, submit_label="Register patient")
+    if request.method == "POST" and form.is_valid():
+        patient = form.save()
+        messages.success(request, f"{patient.full_name} is registered.")
+        return redirect("patients:detail", patient_id=patient.external_id)
+    return render(request, "patients/patient_form.html", {"form": form, "title": "Register a patient"})
+
+
+@staff_view(roles.VIEW_PATIENT)
+def patient_detail(request, patient):
+    invitation = patient.latest_invitation()
+    return render(
+        request,
+        "patients/patient_detail.html",
+        {
+            "patient": patient,
+            "invitation": invitation,
+            "portal_user": patient.user,
+            "can_change": request.user.has_perm(roles.CHANGE_PATIENT),
+            "can_invite": request.user.has_perm(roles.INVITE_PATIENT),
+            "can_view_history": request.user.has_perm(roles.VIEW_PATIENT_HISTORY),
+        },
+    )
+
+
+@staff_view(roles.CHANGE_PATIENT)
+def patient_edit(request, patient):
+    form = PatientForm(request.POST or None, instance=patient, submit_label="Save changes")
+    if request.method == "POST" and form.is_valid():
+        # Compare cleaned values: "A@B.org" and the stored "a@b.org" are no change.
+        if any(form.cleaned_data[name] != form.initial.get(name) for name in form.changed_data):
+            form.save()
+            messages.success(request, "Changes saved.")
+        else:
+            messages.info(request, "Nothing was changed.")
+        return redirect("patients:detail", patient_id=patient.external_id)
+    return render(
+        request,
+        "patients/patient_form.html",
+        {"form": form, "patient": patient, "title": f"Edit {patient.full_name}"},
+    )
+
+
+@staff_view(roles.VIEW_PATIENT_HISTORY)
+def patient_history(request, patient):
+    records = list(patient.history.select_related("history_user").order_by("-history_date", "-history_id"))
+    labels = {field.name: field.verbose_name for field in Patient._meta.fields}
+    entries = []
+    for record, older in zip(records, [*records[1:], None], strict=True):
+        changes = []
+        if older is not None:
+            for change in record.diff_against(older).changes:
+                field = Patient._meta.get_field(change.field)
+                changes.append(
+                    {
+                        "label": labels.get(change.field, change.field),
+                        "old": _display(field, change.old),
+                        "new": _display(field, change.new),
+                    }
+                )
+        entries.append({"record": record, "changes": changes})
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(request, "patients/patient_history.html", {"patient": patient, "page": page})
+
+
+def _display(field, value):
+    if value in (None, ""):
+        return "—"
+    if field.choices:
+        return dict(field.flatchoices).get(value, value)
+    if field.is_relation:
+        return "linked" if value else "—"
+    return value
+
+
+@staff_view(roles.INVITE_PATIENT)
+@require_POST
+def patient_invite(request, patient):
+    try:
+        invitation = invite_to_portal(patient, request.user)
+    except InvitationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"Invitation queued for {invitation.email}. The link works once and expires "
+            f"in {round((invitation.expires_at - invitation.created_at).total_seconds() / 3600)} hours.",
+        )
+    return redirect("patients:detail", patient_id=patient.external_id)
+
+
+# Portal -----------------------------------------------------------------------------------------
+
+
+@patient_view
+def portal_home(request, patient):
+    return render(request, "portal/home.html", {"patient": patient})
+
+
+LINK_PROBLEMS = {
+    "invalid": (
+        "This link is not valid",
+        "The link may have been copied incompletely. Open it again from the email, "
+        "or ask the clinic for a new invitation.",
+    ),
+    "expired": ("This link has expired", "Ask the clinic to send you a new invitation."),
+    "used": (
+        "This link has already been used",
+        "Sign in with the password you set. If you have forgotten it, use “Forgot password”.",
+    ),
+    "replaced": (
+        "A newer invitation replaced this link",
+        "Open the most recent invitation email from the clinic.",
+    ),
+}
+
+
+def _link_problem(request, reason):
+    title, advice = LINK_PROBLEMS[reason]
+    return render(
+        request,
+        "portal/invitation_problem.html",
+        {"title": title, "advice": advice, "reason": reason},
+        status=404 if reason == "invalid" else 410,
+    )
+
+
+@public_view
+def accept_portal_invitation(request, token):
+    try:
+        invitation = resolve_invitation(token)
+    except InvitationLinkError as problem:
+        return _link_problem(request, problem.reason)
+    form = SetPortalPasswordForm(request.POST or None, email=invitation.email)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = accept_invitation(token, form.cleaned_data["password1"])
+        except InvitationLinkError as problem:
+            return _link_problem(request, problem.reason)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Your password is set. Welcome to the patient portal.")
+        return redirect("portal:home")
+    return render(
+        request,
+        "portal/accept_invitation.html",
+        {"form": form, "invitation": invitation, "patient": invitation.patient},
+    )
