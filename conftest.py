@@ -155,3 +155,48 @@ def screenshot():
         page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)
 
     return take
+
+
+def pytest_collection_modifyitems(items):
+    """Transactional tests (live server, real worker) last, as Django's own runner orders them:
+    their flush must not run before tests that expect the migrated data (the roles)."""
+
+    def transactional(item):
+        marker = item.get_closest_marker("django_db")
+        return bool(marker and marker.kwargs.get("transaction"))
+
+    items.sort(key=transactional)
+
+
+_serialized_database = {}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    from django.db import connections
+
+    contents = getattr(connections["default"], "_test_serialized_contents", None)
+    if contents:
+        _serialized_database["default"] = contents
+
+
+def _reattach_snapshot():
+    # Playwright's sync API switches greenlets, after which Django hands out a fresh connection
+    # object without the snapshot that serialized_rollback restores: give it back, before the
+    # flush that ends a transactional test and before the next test loads it.
+    if "default" in _serialized_database:
+        from django.db import connections
+
+        connection = connections["default"]
+        if not getattr(connection, "_test_serialized_contents", None):
+            connection._test_serialized_contents = _serialized_database["default"]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    _reattach_snapshot()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item):
+    _reattach_snapshot()
