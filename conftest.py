@@ -157,17 +157,6 @@ def screenshot():
     return take
 
 
-def pytest_collection_modifyitems(items):
-    """Transactional tests (live server, real worker) last, as Django's own runner orders them:
-    their flush must not run before tests that expect the migrated data (the roles)."""
-
-    def transactional(item):
-        marker = item.get_closest_marker("django_db")
-        return bool(marker and marker.kwargs.get("transaction"))
-
-    items.sort(key=transactional)
-
-
 _serialized_database = {}
 
 
