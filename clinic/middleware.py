@@ -5,6 +5,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.shortcuts import redirect
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 
 from clinic.models import ClinicSettings
@@ -35,7 +36,11 @@ class IdleTimeoutMiddleware:
                 logout(request)
                 if request.headers.get("HX-Request") or request.path == reverse("keepalive"):
                     return HttpResponse(status=401)
-                messages.info(request, f"You were signed out after {limit // 60} minutes without activity.")
+                minutes = limit // 60
+                messages.info(
+                    request,
+                    f"You were signed out after {minutes} minute{pluralize(minutes)} without activity.",
+                )
                 return redirect_to_login(request.get_full_path())
             request.session[LAST_SEEN] = now
             request.idle_limit_seconds = limit

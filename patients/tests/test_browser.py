@@ -80,3 +80,31 @@ def test_nurse_registers_and_invites_a_patient_who_then_sets_a_password(site, nu
     screenshot(patient_page, "09-patient-refused-staff-page")
     staff.close()
     phone.close()
+
+
+def test_an_idle_staff_screen_returns_to_sign_in_by_itself(site, nurse, browser, screenshot):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from clinic.models import ClinicSettings
+
+    current = ClinicSettings.load()
+    current.staff_idle_minutes = 1
+    current.save()
+    context = browser.new_context()
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.clock.install()
+    page.goto(site + "/accounts/login/")
+    page.locator("#id_login").fill(nurse.email)
+    page.locator("#id_password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.get_by_role("heading", name="Patients")).to_be_visible()
+    with time_machine.travel(timezone.now() + timedelta(seconds=75)):
+        page.clock.fast_forward(80_000)  # the page's own timer: no keys, no clicks for 80 s
+        expect(page.get_by_role("button", name="Sign In")).to_be_visible()
+        expect(page.get_by_text("signed out after 1 minute without activity")).to_be_visible()
+    screenshot(page, "10-idle-signed-out")
+    context.close()
