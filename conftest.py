@@ -161,12 +161,22 @@ _serialized_database = {}
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup):
+def django_db_setup(django_db_setup, django_db_blocker):
     from django.db import connections
 
     contents = getattr(connections["default"], "_test_serialized_contents", None)
     if contents:
         _serialized_database["default"] = contents
+    yield
+    # Connections opened inside Playwright's greenlets are out of reach of close_all(); PostgreSQL
+    # will not drop the test database while they live, so end them first.
+    connection = connections["default"]
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
 
 
 def _reattach_snapshot():
