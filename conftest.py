@@ -92,8 +92,12 @@ def staff_by_role(administrator, prescriber, nurse, therapist, front_desk):
 def _portal_patient(email):
     from clinic.testing.factories import PatientFactory, UserFactory
 
-    user = UserFactory(email=email)
-    return PatientFactory(email=email, user=user)
+    patient = PatientFactory(email=email)
+    patient.user = UserFactory(
+        email=email, first_name=patient.legal_given_name, last_name=patient.legal_family_name
+    )
+    patient.save()
+    return patient
 
 
 @pytest.fixture

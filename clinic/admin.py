@@ -7,6 +7,19 @@ from clinic import roles
 from clinic.models import ClinicSettings, User
 
 
+class RecordAdmin(admin.ModelAdmin):
+    """Records that are written by the application and only looked at here: no add, edit or delete."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ClinicUserCreationForm(UserCreationForm):
     class Meta:
         model = User
@@ -72,6 +85,10 @@ class ClinicSettingsAdmin(SimpleHistoryAdmin):
     fieldsets = (
         ("Clinic", {"fields": ("name", "phone", "email", "address")}),
         ("Sign-in", {"fields": ("staff_idle_minutes", "patient_idle_minutes", "invitation_valid_hours")}),
+        (
+            "Questionnaires and outcomes",
+            {"fields": ("crisis_line", "emergency_number", "outcome_min_followups")},
+        ),
     )
 
     def has_add_permission(self, request):

@@ -109,6 +109,19 @@ class ClinicSettings(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(24 * 30)],
         help_text="How long a portal invitation link works.",
     )
+    crisis_line = models.CharField(
+        max_length=200,
+        default="988 Suicide & Crisis Lifeline: call or text 988",
+        help_text="Shown to patients whenever they submit a questionnaire.",
+    )
+    emergency_number = models.CharField(max_length=40, default="911")
+    outcome_min_followups = models.PositiveSmallIntegerField(
+        "follow-ups needed for outcome statistics",
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(52)],
+        help_text="Clinic-wide outcomes count patients with a baseline and at least this many "
+        "later scores on the same instrument.",
+    )
     history = HistoricalRecords()
 
     class Meta:

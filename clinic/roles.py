@@ -18,6 +18,22 @@ CHANGE_PATIENT = "patients.change_patient"
 INVITE_PATIENT = "patients.invite_patient"
 VIEW_PATIENT_HISTORY = "patients.view_historicalpatient"
 
+VIEW_RESPONSES = "assessments.view_assessmentresponse"
+ADD_RESPONSE = "assessments.add_assessmentresponse"
+ASSIGN_QUESTIONNAIRE = "assessments.add_questionnaireassignment"
+VIEW_ALERTS = "assessments.view_riskalert"
+ACKNOWLEDGE_ALERT = "assessments.change_riskalert"
+VIEW_OUTCOMES = "assessments.view_outcomes"
+
+_MEASUREMENT = [
+    VIEW_RESPONSES,
+    ADD_RESPONSE,
+    ASSIGN_QUESTIONNAIRE,
+    VIEW_ALERTS,
+    ACKNOWLEDGE_ALERT,
+    VIEW_OUTCOMES,
+]
+
 _REGISTER_PATIENTS = [VIEW_PATIENT, ADD_PATIENT, CHANGE_PATIENT, INVITE_PATIENT, VIEW_PATIENT_HISTORY]
 
 ROLE_PERMISSIONS = {
@@ -31,9 +47,14 @@ ROLE_PERMISSIONS = {
         "clinic.change_clinicsettings",
         "clinic.view_historicalclinicsettings",
         "patients.view_portalinvitation",
+        VIEW_OUTCOMES,
+        "assessments.view_instrument",
+        "assessments.change_instrument",
+        "assessments.view_instrumentversion",
+        "assessments.add_instrumentversion",
     ],
-    PRESCRIBER: list(_REGISTER_PATIENTS),
-    NURSE: list(_REGISTER_PATIENTS),
-    THERAPIST: [VIEW_PATIENT, VIEW_PATIENT_HISTORY],
+    PRESCRIBER: [*_REGISTER_PATIENTS, *_MEASUREMENT],
+    NURSE: [*_REGISTER_PATIENTS, *_MEASUREMENT],
+    THERAPIST: [VIEW_PATIENT, VIEW_PATIENT_HISTORY, *_MEASUREMENT],
     FRONT_DESK: list(_REGISTER_PATIENTS),
 }

@@ -15,6 +15,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("patients/", include("patients.urls")),
     path("portal/", include("patients.portal_urls")),
+    path("", include("assessments.urls")),
     path("admin/", admin.site.urls),
 ]
 

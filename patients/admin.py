@@ -1,6 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from clinic.admin import RecordAdmin
 from patients.models import Patient, PortalInvitation
 
 
@@ -44,17 +45,8 @@ class PatientAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(PortalInvitation)
-class PortalInvitationAdmin(admin.ModelAdmin):
+class PortalInvitationAdmin(RecordAdmin):
     list_display = ("patient", "email", "created_at", "expires_at", "sent_at", "accepted_at", "revoked_at")
     list_filter = ("created_at",)
     readonly_fields = [field.name for field in PortalInvitation._meta.fields]
     list_select_related = ("patient",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -30,6 +30,7 @@ class PatientForm(forms.ModelForm):
             "escort_name",
             "escort_phone",
             "status",
+            "treatment_route",
         ]
         widgets = {"date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
@@ -59,7 +60,7 @@ class PatientForm(forms.ModelForm):
                 ),
             ),
             Fieldset("Escort after treatment", Row(Column("escort_name"), Column("escort_phone"))),
-            Fieldset("Care", "status"),
+            Fieldset("Care", Row(Column("status"), Column("treatment_route"))),
             Submit("save", submit_label, css_class="btn-primary"),
         )
 

@@ -35,6 +35,14 @@ class Patient(ExternalIdModel):
         ON_HOLD = "on_hold", "On hold"
         DISCHARGED = "discharged", "Discharged"
 
+    class Route(models.TextChoices):
+        UNDECIDED = "", "Not decided yet"
+        IV = "iv", "IV infusion"
+        IM = "im", "IM injection"
+        INTRANASAL = "intranasal", "Intranasal esketamine"
+        LOZENGE = "lozenge", "Oral / sublingual lozenge"
+        KAP = "kap", "Ketamine-assisted psychotherapy"
+
     class SexAtBirth(models.TextChoices):
         FEMALE = "female", "Female"
         MALE = "male", "Male"
@@ -72,6 +80,13 @@ class Patient(ExternalIdModel):
     escort_phone = models.CharField("escort phone", max_length=25, blank=True, validators=[phone_validator])
 
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.INQUIRY)
+    treatment_route = models.CharField(
+        "planned treatment route",
+        max_length=12,
+        choices=Route.choices,
+        blank=True,
+        help_text="Used to group outcomes by route.",
+    )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from assessments import views as assessment_views
 from patients import views
 
 app_name = "portal"
@@ -7,4 +8,15 @@ app_name = "portal"
 urlpatterns = [
     path("", views.portal_home, name="home"),
     path("invitation/<str:token>/", views.accept_portal_invitation, name="accept_invitation"),
+    path("questionnaires/<uuid:assignment_id>/", assessment_views.questionnaire, name="questionnaire"),
+    path(
+        "questionnaires/<uuid:assignment_id>/draft/",
+        assessment_views.questionnaire_draft,
+        name="questionnaire_draft",
+    ),
+    path(
+        "questionnaires/<uuid:assignment_id>/done/",
+        assessment_views.questionnaire_done,
+        name="questionnaire_done",
+    ),
 ]

@@ -87,6 +87,9 @@ def patient_create(request):
 @staff_view(roles.VIEW_PATIENT)
 def patient_detail(request, patient):
     invitation = patient.latest_invitation()
+    alerts = patient.risk_alerts.filter(acknowledged_at__isnull=True).select_related(
+        "response__version__instrument", "patient"
+    )
     return render(
         request,
         "patients/patient_detail.html",
@@ -97,6 +100,8 @@ def patient_detail(request, patient):
             "can_change": request.user.has_perm(roles.CHANGE_PATIENT),
             "can_invite": request.user.has_perm(roles.INVITE_PATIENT),
             "can_view_history": request.user.has_perm(roles.VIEW_PATIENT_HISTORY),
+            "alerts": alerts if request.user.has_perm(roles.VIEW_ALERTS) else [],
+            "can_acknowledge": request.user.has_perm(roles.ACKNOWLEDGE_ALERT),
         },
     )
 
@@ -172,7 +177,8 @@ def patient_invite(request, patient):
 
 @patient_view
 def portal_home(request, patient):
-    return render(request, "portal/home.html", {"patient": patient})
+    pending = patient.assignments.filter(status="pending").select_related("version").order_by("due_date")
+    return render(request, "portal/home.html", {"patient": patient, "pending": pending})
 
 
 LINK_PROBLEMS = {

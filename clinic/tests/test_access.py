@@ -1,6 +1,8 @@
 """Who reaches what, checked by walking the URLconf: a new view is covered without anyone
 remembering to add it here."""
 
+from datetime import date
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -8,8 +10,13 @@ from clinic import roles
 
 THIRD_PARTY = ("admin", "accounts/")
 # Every uuid kwarg a project URL may take, and how to find patient B's object for it.
-PATIENT_B_KWARGS = {"patient_id": lambda patient_b: patient_b.external_id}
-SAMPLE_KWARGS = {"token": "not-a-real-token"}
+PATIENT_B_KWARGS = {
+    "patient_id": lambda patient: patient.external_id,
+    "assignment_id": lambda patient: patient.assignments.first().external_id,
+    "response_id": lambda patient: patient.responses.first().external_id,
+    "alert_id": lambda patient: patient.risk_alerts.first().external_id,
+}
+SAMPLE_KWARGS = {"token": "not-a-real-token", "code": "PHQ-9"}
 
 
 def project_urls():
@@ -62,8 +69,32 @@ def test_every_uuid_in_a_url_is_known_to_these_tests():
     assert not unknown, f"tell PATIENT_B_KWARGS how to find patient B's object for {unknown}"
 
 
+@pytest.fixture
+def patient_b(patient_b, nurse):
+    """Patient B with one of every patient-scoped object: an assignment, a response, an alert."""
+    from assessments.services import assign, current_version_for, submit_response
+
+    version = current_version_for("PHQ-9")
+    assign(patient_b, version, due_date=date.today(), purpose="", by=nurse)
+    raw = {str(n): 1 for n in range(1, 10)} | {"10": 1}
+    submit_response(patient=patient_b, version=version, raw=raw, entered_by=nurse, mode="clinic")
+    assert patient_b.risk_alerts.exists()
+    return patient_b
+
+
+@pytest.fixture
+def patient_a(patient_a, nurse):
+    from assessments.services import assign, current_version_for, submit_response
+
+    version = current_version_for("PHQ-9")
+    assign(patient_a, version, due_date=date.today(), purpose="", by=nurse)
+    raw = {str(n): 1 for n in range(1, 10)} | {"10": 1}
+    submit_response(patient=patient_a, version=version, raw=raw, entered_by=nurse, mode="clinic")
+    return patient_a
+
+
 def test_there_are_patient_scoped_urls_to_check():
-    assert len(patient_scoped()) >= 4
+    assert len(patient_scoped()) >= 10
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
@@ -78,7 +109,9 @@ def test_patient_a_gets_404_on_every_patient_scoped_url_of_patient_b(
 
 def test_patient_a_cannot_use_staff_views_of_their_own_record(client_for, patient_a):
     client = client_for(patient_a.user)
-    for route, name, _ in patient_scoped():
+    for route, name, view in patient_scoped():
+        if view.audience != "staff":
+            continue
         response = client.get(url_for(name, route, patient_a))
         assert response.status_code == 403, f"{name} gave {response.status_code}"
 
@@ -111,10 +144,10 @@ def test_each_staff_role_can_do_exactly_what_its_permissions_say(client_for, sta
             assert response.status_code == 403, f"{role} reached {name}: {response.status_code}"
 
 
-def test_staff_cannot_open_the_patient_portal(client_for, nurse):
+def test_staff_cannot_open_the_patient_portal(client_for, nurse, patient_a):
     for route, name, view in project_urls():
         if view.audience == "patient":
-            assert client_for(nurse).get(url_for(name, route)).status_code == 403
+            assert client_for(nurse).get(url_for(name, route, patient_a)).status_code == 403
 
 
 def test_patient_opens_own_portal_home(client_for, patient_a):

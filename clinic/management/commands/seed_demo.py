@@ -4,12 +4,15 @@ Idempotent: running it again changes nothing that is already there. Every name, 
 here is invented.
 """
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
+from assessments.models import AssessmentResponse, RiskAlert
+from assessments.services import assign, current_version_for, submit_response
 from clinic import roles
 from clinic.models import ClinicSettings, User
 from patients.models import Patient
@@ -24,6 +27,14 @@ STAFF = [
     ("frontdesk@clinic.example", "Fran", "Fields", "", roles.FRONT_DESK),
 ]
 PORTAL_PATIENT_EMAIL = "patient@clinic.example"
+ROUTES = {
+    "Avery": "iv",
+    "Chen": "intranasal",
+    "Lindqvist": "iv",
+    "Okafor": "iv",
+    "Bell": "kap",
+    "Weiss": "im",
+}
 
 PATIENTS = [
     # given, family, preferred, born, sex, pronouns, phone, email, status
@@ -98,6 +109,42 @@ PATIENTS = [
 ]
 
 
+# Weekly totals per instrument; the last number is this week's. {week: {item: value}} sets answers.
+DEMO_COURSES = {
+    ("Jordan", "Avery"): [
+        ("PHQ-9", [19, 15, 11, 8, 6, 4], {}),
+        ("GAD-7", [15, 13, 10, 8, 6], {}),
+    ],
+    ("Riley", "Chen"): [
+        ("PHQ-9", [22, 20, 16, 13, 10], {}),
+        ("PCL-5", [52, 47, 41, 36, 30], {}),
+    ],
+    ("Grace", "Lindqvist"): [("PHQ-9", [17, 16, 18], {})],
+    ("Samuel", "Okafor"): [("PHQ-9", [15], {0: {"9": 1}})],  # an open safety alert to work through
+    ("Marcus", "Bell"): [("PHQ-9", [18], {}), ("GAD-7", [12], {})],
+}
+
+
+def answers_totalling(definition, total):
+    """Item answers that add up to `total`, filled from the first item on (demo data only)."""
+    answers, left = {}, total
+    for item in definition["items"]:
+        if item.get("scored", True) is False:
+            continue
+        options = item["options"]
+        values = [
+            option["value"]
+            for option in (definition["option_sets"][options] if isinstance(options, str) else options)
+        ]
+        value = min(max(values), left)
+        answers[item["id"]] = value
+        left -= value
+    for item in definition["items"]:
+        if item.get("ask_if") and total > item["ask_if"].get("total_above", 0):
+            answers[item["id"]] = 1
+    return answers
+
+
 class Command(BaseCommand):
     help = "Load demo users (one per role, one portal patient) and fake patients."
 
@@ -116,6 +163,7 @@ class Command(BaseCommand):
             self._clinic()
             self._staff()
             self._patients()
+            self._measures()
         self.print_logins()
 
     def _clinic(self):
@@ -152,6 +200,7 @@ class Command(BaseCommand):
                     "phone": phone,
                     "email": email,
                     "status": status,
+                    "treatment_route": ROUTES.get(family, ""),
                     "address_line1": f"{len(family) * 17} Demo Avenue",
                     "city": "Springfield",
                     "region": "IL",
@@ -169,6 +218,41 @@ class Command(BaseCommand):
                 )
                 patient.user = user
                 patient.save()
+
+    def _measures(self):
+        """A course of treatment in scores: weekly totals, oldest first, ending this week."""
+        nurse = User.objects.get(email="nurse@clinic.example")
+        today = timezone.localdate()
+        for (given, family), courses in DEMO_COURSES.items():
+            patient = Patient.objects.get(legal_given_name=given, legal_family_name=family)
+            if AssessmentResponse.objects.filter(patient=patient).exists():
+                continue
+            for code, totals, item_overrides in courses:
+                version = current_version_for(code)
+                for week, total in enumerate(totals):
+                    raw = answers_totalling(version.definition, total) | item_overrides.get(week, {})
+                    response = submit_response(
+                        patient=patient,
+                        version=version,
+                        raw=raw,
+                        entered_by=nurse,
+                        mode=AssessmentResponse.Mode.CLINIC if week == 0 else AssessmentResponse.Mode.PORTAL,
+                        is_baseline=week == 0,
+                    )
+                    when = timezone.make_aware(
+                        datetime.combine(today - timedelta(weeks=len(totals) - 1 - week), time(10, 30))
+                    )
+                    AssessmentResponse.objects.filter(pk=response.pk).update(completed_at=when)
+                    RiskAlert.objects.filter(response=response).update(created_at=when)
+        jordan = Patient.objects.get(email=PORTAL_PATIENT_EMAIL)
+        if not jordan.assignments.exists():
+            assign(
+                jordan,
+                current_version_for("PHQ-9"),
+                due_date=today + timedelta(days=2),
+                purpose="Before your next infusion",
+                by=nurse,
+            )
 
     def print_logins(self):
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD})"))

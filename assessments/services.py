@@ -1,0 +1,293 @@
+"""Measurement-based care: load instruments, assign, submit and score, alert, and outcomes."""
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from assessments import scoring
+from assessments.models import (
+    AssessmentResponse,
+    Instrument,
+    InstrumentVersion,
+    QuestionnaireAssignment,
+    RiskAlert,
+)
+
+log = logging.getLogger(__name__)
+
+
+# Instruments ------------------------------------------------------------------------------------
+
+
+def sync_shipped_instruments(definitions=None):
+    """Add each shipped definition as a version unless that version is already stored. Idempotent;
+    a version the clinic edited is never overwritten."""
+    created = 0
+    for definition in definitions if definitions is not None else scoring.shipped_definitions():
+        instrument, _ = Instrument.objects.get_or_create(
+            code=definition["code"], defaults={"name": definition["name"]}
+        )
+        _, made = InstrumentVersion.objects.get_or_create(
+            instrument=instrument,
+            version=definition["version"],
+            defaults={"definition": definition, "source": InstrumentVersion.Source.SHIPPED},
+        )
+        created += made
+    return created
+
+
+def create_local_version(instrument, definition, user):
+    """An administrator's edit: validated, stored as a new version; older versions stay as they were."""
+    scoring.validate_definition(definition)
+    if definition.get("code") != instrument.code:
+        raise ValueError(f'The definition\'s "code" must stay {instrument.code!r}.')
+    base = instrument.current_version.version if instrument.current_version else "0"
+    base = base.split("-local-")[0]
+    number = instrument.versions.filter(version__startswith=f"{base}-local-").count() + 1
+    definition = {**definition, "version": f"{base}-local-{number}"}
+    return InstrumentVersion.objects.create(
+        instrument=instrument,
+        version=definition["version"],
+        definition=definition,
+        source=InstrumentVersion.Source.LOCAL,
+        created_by=user,
+    )
+
+
+def current_versions():
+    """Active instruments' current versions, one query."""
+    latest = {}
+    for version in (
+        InstrumentVersion.objects.filter(instrument__is_active=True)
+        .select_related("instrument")
+        .order_by("instrument__code", "created_at", "pk")
+    ):
+        latest[version.instrument.code] = version
+    return list(latest.values())
+
+
+def current_version_for(code):
+    return next((version for version in current_versions() if version.instrument.code == code), None)
+
+
+# Giving and submitting ----------------------------------------------------------------------------
+
+
+def assign(patient, version, *, due_date, purpose, by):
+    return QuestionnaireAssignment.objects.create(
+        patient=patient, version=version, due_date=due_date, purpose=purpose, assigned_by=by
+    )
+
+
+def save_draft(assignment, raw):
+    """Keep what the patient has ticked so far; only answers to this form's own fields are kept."""
+    keys = scoring_keys(assignment.version.definition)
+    draft = {key: str(value) for key, value in raw.items() if key in keys and str(value).strip() != ""}
+    QuestionnaireAssignment.objects.filter(
+        pk=assignment.pk, status=QuestionnaireAssignment.Status.PENDING
+    ).update(draft=draft, draft_saved_at=timezone.now())
+    assignment.draft = draft
+    return draft
+
+
+def scoring_keys(definition):
+    if definition.get("entry") == "totals":
+        return {"total"} | {f"subscale:{sub['id']}" for sub in definition["scoring"].get("subscales", [])}
+    return {item["id"] for item in definition["items"]}
+
+
+class AlreadySubmitted(Exception):
+    def __init__(self, response):
+        super().__init__("already submitted")
+        self.response = response
+
+
+def submit_response(
+    *, patient, version, raw, entered_by, mode, assignment=None, submission_key=None, is_baseline=False
+):
+    """Score and store a response and raise its alerts, all in one transaction.
+
+    Raises scoring.AnswerError (nothing stored) for incomplete or invalid answers, and
+    AlreadySubmitted with the first response when the same assignment or form is submitted again.
+    """
+    answers = scoring.clean_answers(version.definition, raw)
+    result = scoring.score(version.definition, answers)
+    try:
+        with transaction.atomic():
+            if assignment is not None:
+                locked = QuestionnaireAssignment.objects.select_for_update().get(pk=assignment.pk)
+                if locked.status != QuestionnaireAssignment.Status.PENDING:
+                    raise AlreadySubmitted(getattr(locked, "response", None))
+            response = AssessmentResponse.objects.create(
+                patient=patient,
+                version=version,
+                assignment=assignment,
+                submission_key=submission_key,
+                mode=mode,
+                is_baseline=is_baseline,
+                answers=answers,
+                total=result.total,
+                subscales=result.subscales,
+                domains=result.domains,
+                band=result.band or "",
+                entered_by=entered_by,
+            )
+            for rule in result.alerts:
+                RiskAlert.objects.create(
+                    patient=patient,
+                    response=response,
+                    rule=rule["id"],
+                    message=rule["message"],
+                    is_risk=rule.get("risk", False),
+                )
+            if assignment is not None:
+                QuestionnaireAssignment.objects.filter(pk=assignment.pk).update(
+                    status=QuestionnaireAssignment.Status.COMPLETED, draft={}
+                )
+    except IntegrityError:
+        # Two submissions raced past the checks above; the unique constraints kept one.
+        first = (
+            AssessmentResponse.objects.filter(assignment=assignment).first()
+            if assignment is not None
+            else AssessmentResponse.objects.filter(submission_key=submission_key).first()
+        )
+        if first is None:
+            raise
+        raise AlreadySubmitted(first) from None
+    log.info("assessment response %s stored (%d alerts)", response.external_id, len(result.alerts))
+    return response
+
+
+def acknowledge_alert(alert, user, note):
+    note = (note or "").strip()
+    if not note:
+        raise ValueError("Write what was done before acknowledging the alert.")
+    updated = RiskAlert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
+        acknowledged_at=timezone.now(), acknowledged_by=user, acknowledgement_note=note
+    )
+    return bool(updated)
+
+
+# Outcomes ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class InstrumentCourse:
+    """One patient's scores on one instrument, oldest first, with what they say against baseline."""
+
+    instrument: Instrument
+    definition: dict
+    responses: list = field(default_factory=list)
+
+    @property
+    def baseline(self):
+        marked = [r for r in self.responses if r.is_baseline]
+        return (marked or self.responses or [None])[0]
+
+    @property
+    def follow_ups(self):
+        baseline = self.baseline
+        return [r for r in self.responses if baseline and r.completed_at > baseline.completed_at]
+
+    @property
+    def latest(self):
+        return self.responses[-1] if self.responses else None
+
+    @property
+    def change(self):
+        if not self.follow_ups:
+            return None
+        return scoring.change_from_baseline(self.baseline.total, self.latest.total)
+
+    @property
+    def responded(self):
+        if not self.follow_ups:
+            return None
+        return scoring.is_response(self.definition, self.baseline.total, self.latest.total)
+
+    @property
+    def remitted(self):
+        if not self.follow_ups:
+            return None
+        return scoring.is_remission(self.definition, self.latest.total)
+
+    def rows(self):
+        """Each response with its change from baseline, for tables."""
+        baseline = self.baseline
+        for response in self.responses:
+            change = None
+            if baseline and response is not baseline and response.completed_at > baseline.completed_at:
+                change = scoring.change_from_baseline(baseline.total, response.total)
+            yield {"response": response, "is_baseline": response is baseline, "change": change}
+
+
+def courses(responses):
+    """Group responses (any patient's; ordered oldest first) into InstrumentCourse per patient and
+    instrument. The latest version's definition decides bands and outcome rules."""
+    grouped = defaultdict(dict)
+    for response in responses:
+        instrument = response.version.instrument
+        course = grouped[response.patient_id].get(instrument.code)
+        if course is None:
+            course = grouped[response.patient_id][instrument.code] = InstrumentCourse(
+                instrument, response.version.definition
+            )
+        course.responses.append(response)
+        course.definition = response.version.definition
+    return grouped
+
+
+def patient_courses(patient):
+    responses = (
+        AssessmentResponse.objects.filter(patient=patient)
+        .select_related("version__instrument", "entered_by")
+        .order_by("completed_at", "pk")
+    )
+    return sorted(courses(responses).get(patient.pk, {}).values(), key=lambda c: c.instrument.code)
+
+
+@dataclass
+class OutcomeRow:
+    instrument: str
+    route: str
+    patients: int = 0
+    responded: int = 0
+    remitted: int = 0
+    remission_defined: bool = True
+
+    @property
+    def response_rate(self):
+        return round(100 * self.responded / self.patients) if self.patients else None
+
+    @property
+    def remission_rate(self):
+        if not self.patients or not self.remission_defined:
+            return None
+        return round(100 * self.remitted / self.patients)
+
+
+def clinic_outcomes(min_followups):
+    """Among patients with a baseline and at least `min_followups` later scores on an instrument,
+    how many responded and remitted, by instrument and planned treatment route."""
+    from patients.models import Patient
+
+    responses = AssessmentResponse.objects.select_related("version__instrument", "patient").order_by(
+        "completed_at", "pk"
+    )
+    route_label = dict(Patient.Route.choices)
+    rows = {}
+    for patient_courses_ in courses(responses).values():
+        for code, course in patient_courses_.items():
+            if not course.definition.get("outcomes") or len(course.follow_ups) < min_followups:
+                continue
+            route = route_label.get(course.baseline.patient.treatment_route, "Not decided yet")
+            for key in ((code, route), (code, "All routes")):
+                row = rows.setdefault(key, OutcomeRow(*key))
+                row.patients += 1
+                row.responded += bool(course.responded)
+                row.remitted += bool(course.remitted)
+                row.remission_defined = course.remitted is not None
+    return sorted(rows.values(), key=lambda row: (row.instrument, row.route != "All routes", row.route))

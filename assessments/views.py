@@ -1,0 +1,295 @@
+import uuid
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.text import slugify
+from django.views.decorators.http import require_POST
+
+from assessments import scoring
+from assessments.forms import AcknowledgeAlertForm, AssignForm, QuestionnaireForm, field_name
+from assessments.models import AssessmentResponse, QuestionnaireAssignment, RiskAlert
+from assessments.reports import course_chart, progress_report_pdf
+from assessments.services import (
+    AlreadySubmitted,
+    acknowledge_alert,
+    assign,
+    clinic_outcomes,
+    current_version_for,
+    current_versions,
+    patient_courses,
+    save_draft,
+    submit_response,
+)
+from clinic import roles
+from clinic.access import patient_view, staff_view
+from clinic.models import ClinicSettings
+
+# Staff: a patient's measures --------------------------------------------------------------------
+
+
+@staff_view(roles.VIEW_RESPONSES)
+def patient_measures(request, patient):
+    courses = patient_courses(patient)
+    versions = current_versions()
+    return render(
+        request,
+        "assessments/patient_measures.html",
+        {
+            "patient": patient,
+            "courses": [(course, course_chart(course)) for course in courses],
+            "pending": patient.assignments.filter(status=QuestionnaireAssignment.Status.PENDING)
+            .select_related("version__instrument", "assigned_by")
+            .order_by("due_date"),
+            "alerts": patient.risk_alerts.select_related("response__version__instrument", "acknowledged_by"),
+            "versions": versions,
+            "assign_form": AssignForm(versions),
+            "can_give": request.user.has_perm(roles.ADD_RESPONSE),
+            "can_assign": request.user.has_perm(roles.ASSIGN_QUESTIONNAIRE),
+            "can_acknowledge": request.user.has_perm(roles.ACKNOWLEDGE_ALERT),
+        },
+    )
+
+
+@staff_view(roles.ADD_RESPONSE)
+def give_instrument(request, patient, code):
+    version = current_version_for(code)
+    if version is None:
+        raise Http404("No such instrument.")
+    form = QuestionnaireForm(version.definition, request.POST or None)
+    key = request.POST.get("submission_key") or str(uuid.uuid4())
+    if request.method == "POST":
+        try:
+            submission_key = uuid.UUID(key)
+        except ValueError:
+            submission_key = uuid.uuid4()
+        try:
+            response = submit_response(
+                patient=patient,
+                version=version,
+                raw=form.raw_answers(),
+                entered_by=request.user,
+                mode=AssessmentResponse.Mode.CLINIC,
+                submission_key=submission_key,
+                is_baseline=request.POST.get("is_baseline") == "on",
+            )
+        except scoring.AnswerError as error:
+            form.is_valid()
+            form.apply_errors(error)
+        except AlreadySubmitted as already:
+            return redirect(
+                "assessments:response",
+                patient_id=patient.external_id,
+                response_id=already.response.external_id,
+            )
+        else:
+            messages.success(
+                request,
+                f"{code} saved: total {response.total}{' · ' + response.band if response.band else ''}.",
+            )
+            _announce_alerts(request, response)
+            return redirect("assessments:measures", patient_id=patient.external_id)
+    return render(
+        request,
+        "assessments/give.html",
+        {
+            "patient": patient,
+            "version": version,
+            "form": form,
+            "submission_key": key,
+            "progress": form.progress(),
+        },
+    )
+
+
+def _announce_alerts(request, response):
+    for alert in response.alerts.all():
+        messages.warning(request, f"Alert raised: {alert.message}")
+
+
+@staff_view(roles.ASSIGN_QUESTIONNAIRE)
+@require_POST
+def assign_questionnaire(request, patient):
+    form = AssignForm(current_versions(), request.POST)
+    if form.is_valid():
+        assignment = assign(
+            patient,
+            form.cleaned_data["version"],
+            due_date=form.cleaned_data["due_date"],
+            purpose=form.cleaned_data["purpose"],
+            by=request.user,
+        )
+        messages.success(
+            request,
+            f"{assignment.version.instrument.code} is waiting in {patient.display_first_name}'s portal, "
+            f"due {assignment.due_date:%b %-d}.",
+        )
+    else:
+        problems = "; ".join(
+            f"{form.fields[name].label if name in form.fields else ''} {' '.join(errors)}".strip()
+            for name, errors in form.errors.items()
+        )
+        messages.error(request, f"Not assigned: {problems}")
+    return redirect("assessments:measures", patient_id=patient.external_id)
+
+
+@staff_view(roles.ASSIGN_QUESTIONNAIRE)
+@require_POST
+def cancel_assignment(request, patient, assignment_id):
+    assignment = get_object_or_404(patient.assignments, external_id=assignment_id)
+    updated = QuestionnaireAssignment.objects.filter(
+        pk=assignment.pk, status=QuestionnaireAssignment.Status.PENDING
+    ).update(
+        status=QuestionnaireAssignment.Status.CANCELLED,
+        cancelled_at=timezone.now(),
+        cancelled_by=request.user,
+    )
+    if updated:
+        messages.success(request, f"{assignment.version.instrument.code} removed from the portal.")
+    else:
+        messages.info(request, "That questionnaire was already completed or cancelled.")
+    return redirect("assessments:measures", patient_id=patient.external_id)
+
+
+@staff_view(roles.VIEW_RESPONSES)
+def response_detail(request, patient, response_id):
+    response = get_object_or_404(
+        patient.responses.select_related("version__instrument", "entered_by"), external_id=response_id
+    )
+    definition = response.version.definition
+    if definition.get("entry") == "totals":
+        answers = [(key, value) for key, value in response.answers.items()]
+    else:
+        answers = [
+            (item["text"], scoring.answer_label(definition, item["id"], response.answers[item["id"]]))
+            for item in definition["items"]
+            if item["id"] in response.answers
+        ]
+    return render(
+        request,
+        "assessments/response_detail.html",
+        {"patient": patient, "response": response, "answers": answers, "alerts": response.alerts.all()},
+    )
+
+
+@staff_view(roles.VIEW_RESPONSES)
+def progress_report(request, patient):
+    pdf = progress_report_pdf(patient, patient_courses(patient), request.user)
+    name = slugify(f"progress-{patient.legal_family_name}-{timezone.localdate():%Y-%m-%d}")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{name}.pdf"'
+    return response
+
+
+@staff_view(roles.ACKNOWLEDGE_ALERT)
+@require_POST
+def acknowledge(request, patient, alert_id):
+    alert = get_object_or_404(patient.risk_alerts, external_id=alert_id)
+    form = AcknowledgeAlertForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Write what was done before acknowledging the alert.")
+    elif acknowledge_alert(alert, request.user, form.cleaned_data["note"]):
+        messages.success(request, "Alert acknowledged.")
+    else:
+        messages.info(request, "Someone acknowledged this alert already.")
+    if request.POST.get("next") == "alerts":
+        return redirect("assessments:alerts")
+    return redirect("assessments:measures", patient_id=patient.external_id)
+
+
+# Staff: clinic-wide -------------------------------------------------------------------------------
+
+
+@staff_view(roles.VIEW_ALERTS)
+def alert_list(request):
+    alerts = RiskAlert.objects.filter(acknowledged_at__isnull=True).select_related(
+        "patient", "response__version__instrument"
+    )
+    return render(request, "assessments/alert_list.html", {"alerts": alerts})
+
+
+@staff_view(roles.VIEW_OUTCOMES)
+def outcomes(request):
+    settings_ = ClinicSettings.load()
+    try:
+        minimum = max(1, min(52, int(request.GET.get("min_followups", settings_.outcome_min_followups))))
+    except ValueError:
+        minimum = settings_.outcome_min_followups
+    return render(
+        request, "assessments/outcomes.html", {"rows": clinic_outcomes(minimum), "minimum": minimum}
+    )
+
+
+# Portal -----------------------------------------------------------------------------------------
+
+
+def _assignment_for(patient, assignment_id):
+    """The patient's own assignment, or 404 (another patient's id looks like a missing one)."""
+    return get_object_or_404(
+        QuestionnaireAssignment.objects.select_related("version__instrument"),
+        external_id=assignment_id,
+        patient=patient,
+    )
+
+
+@patient_view
+def questionnaire(request, patient, assignment_id):
+    assignment = _assignment_for(patient, assignment_id)
+    if assignment.status == QuestionnaireAssignment.Status.COMPLETED:
+        return redirect("portal:questionnaire_done", assignment_id=assignment.external_id)
+    if assignment.status != QuestionnaireAssignment.Status.PENDING:
+        messages.info(request, "The clinic has withdrawn this questionnaire.")
+        return redirect("portal:home")
+    definition = assignment.version.definition
+    if request.method == "POST":
+        form = QuestionnaireForm(definition, request.POST)
+        save_draft(assignment, form.raw_answers())
+        try:
+            submit_response(
+                patient=patient,
+                version=assignment.version,
+                raw=form.raw_answers(),
+                entered_by=request.user,
+                mode=AssessmentResponse.Mode.PORTAL,
+                assignment=assignment,
+            )
+        except scoring.AnswerError as error:
+            form.is_valid()
+            form.apply_errors(error)
+        except AlreadySubmitted:
+            return redirect("portal:questionnaire_done", assignment_id=assignment.external_id)
+        else:
+            return redirect("portal:questionnaire_done", assignment_id=assignment.external_id)
+    else:
+        form = QuestionnaireForm(definition, initial={field_name(k): v for k, v in assignment.draft.items()})
+    return render(
+        request,
+        "assessments/portal_questionnaire.html",
+        {"assignment": assignment, "definition": definition, "form": form, "progress": form.progress()},
+    )
+
+
+@patient_view
+def questionnaire_draft(request, patient, assignment_id):
+    assignment = _assignment_for(patient, assignment_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if assignment.status != QuestionnaireAssignment.Status.PENDING:
+        return HttpResponse("This questionnaire is closed.", status=409)
+    form = QuestionnaireForm(assignment.version.definition, request.POST)
+    save_draft(assignment, form.raw_answers())
+    done, total = form.progress()
+    return render(
+        request,
+        "assessments/includes/draft_status.html",
+        {"done": done, "total": total, "saved_at": timezone.now()},
+    )
+
+
+@patient_view
+def questionnaire_done(request, patient, assignment_id):
+    assignment = _assignment_for(patient, assignment_id)
+    if assignment.status != QuestionnaireAssignment.Status.COMPLETED:
+        return redirect("portal:questionnaire", assignment_id=assignment.external_id)
+    return render(request, "assessments/portal_done.html", {"assignment": assignment})
