@@ -32,7 +32,8 @@ def require_service(available, reason):
 
 
 @pytest.fixture(autouse=True)
-def _fast_and_eager(settings):
+def _fast_and_eager(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.REQUIRE_STAFF_MFA = False
     celery_app.conf.task_always_eager = True

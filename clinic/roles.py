@@ -25,6 +25,13 @@ VIEW_ALERTS = "assessments.view_riskalert"
 ACKNOWLEDGE_ALERT = "assessments.change_riskalert"
 VIEW_OUTCOMES = "assessments.view_outcomes"
 
+VIEW_INTAKE = "patients.view_intakesection"
+CHANGE_INTAKE = "patients.change_intakesection"
+VERIFY_INTAKE = "patients.verify_intakesection"
+VIEW_SCREENING = "patients.view_screeningdecision"
+DECIDE_SCREENING = "patients.add_screeningdecision"
+WITNESS_CONSENT = "patients.witness_consent"
+
 _MEASUREMENT = [
     VIEW_RESPONSES,
     ADD_RESPONSE,
@@ -52,9 +59,23 @@ ROLE_PERMISSIONS = {
         "assessments.change_instrument",
         "assessments.view_instrumentversion",
         "assessments.add_instrumentversion",
+        "patients.view_consentdocument",
+        "patients.add_consentdocument",
+        "patients.change_consentdocument",
+        "patients.view_screeningrule",
+        "patients.change_screeningrule",
     ],
-    PRESCRIBER: [*_REGISTER_PATIENTS, *_MEASUREMENT],
-    NURSE: [*_REGISTER_PATIENTS, *_MEASUREMENT],
-    THERAPIST: [VIEW_PATIENT, VIEW_PATIENT_HISTORY, *_MEASUREMENT],
-    FRONT_DESK: list(_REGISTER_PATIENTS),
+    PRESCRIBER: [
+        *_REGISTER_PATIENTS,
+        *_MEASUREMENT,
+        VIEW_INTAKE,
+        CHANGE_INTAKE,
+        VERIFY_INTAKE,
+        VIEW_SCREENING,
+        DECIDE_SCREENING,
+        WITNESS_CONSENT,
+    ],
+    NURSE: [*_REGISTER_PATIENTS, *_MEASUREMENT, VIEW_INTAKE, CHANGE_INTAKE, VERIFY_INTAKE, VIEW_SCREENING, WITNESS_CONSENT],
+    THERAPIST: [VIEW_PATIENT, VIEW_PATIENT_HISTORY, *_MEASUREMENT, VIEW_INTAKE, VIEW_SCREENING],
+    FRONT_DESK: [*_REGISTER_PATIENTS, VIEW_INTAKE, CHANGE_INTAKE, WITNESS_CONSENT],
 }

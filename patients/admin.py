@@ -1,8 +1,16 @@
 from django.contrib import admin
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.admin import RecordAdmin
-from patients.models import Patient, PortalInvitation
+from patients.models import (
+    ConsentDocument,
+    ConsentSignature,
+    Patient,
+    PortalInvitation,
+    ScreeningDecision,
+    ScreeningRule,
+)
 
 
 class PortalInvitationInline(admin.TabularInline):
@@ -50,3 +58,53 @@ class PortalInvitationAdmin(RecordAdmin):
     list_filter = ("created_at",)
     readonly_fields = [field.name for field in PortalInvitation._meta.fields]
     list_select_related = ("patient",)
+
+
+@admin.register(ScreeningRule)
+class ScreeningRuleAdmin(SimpleHistoryAdmin):
+    list_display = ("label", "kind", "active", "code")
+    list_filter = ("kind", "active")
+    list_editable = ("active",)
+    search_fields = ("label", "code", "reason")
+    readonly_fields = ("code",)
+
+    def has_add_permission(self, request):
+        return False  # rules arrive with Clinic; a clinic tunes or switches them off
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ConsentDocument)
+class ConsentDocumentAdmin(admin.ModelAdmin):
+    list_display = ("title", "route", "version", "published_at")
+    list_filter = ("route",)
+    actions = ["publish"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj and obj.published_at:
+            return ("route", "version", "title", "body", "created_at", "published_at")
+        return ("created_at", "published_at")
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is not None and obj.published_at is None
+
+    @admin.action(description="Publish (signatures on older versions stop being current)")
+    def publish(self, request, queryset):
+        published = queryset.filter(published_at__isnull=True).update(published_at=timezone.now())
+        self.message_user(request, f"{published} document(s) published.")
+
+
+@admin.register(ScreeningDecision)
+class ScreeningDecisionAdmin(RecordAdmin):
+    list_display = ("patient", "outcome", "signer_name", "signed_at")
+    list_filter = ("outcome",)
+    list_select_related = ("patient",)
+    readonly_fields = [field.name for field in ScreeningDecision._meta.fields]
+
+
+@admin.register(ConsentSignature)
+class ConsentSignatureAdmin(RecordAdmin):
+    list_display = ("patient", "document", "typed_name", "signed_at", "on_clinic_tablet")
+    list_select_related = ("patient", "document")
+    readonly_fields = [field.name for field in ConsentSignature._meta.fields]

@@ -1,13 +1,17 @@
 from django.urls import path
 
 from assessments import views as assessment_views
-from patients import views
+from patients import screening_views, views
 
 app_name = "portal"
 
 urlpatterns = [
     path("", views.portal_home, name="home"),
     path("invitation/<str:token>/", views.accept_portal_invitation, name="accept_invitation"),
+    path("intake/", screening_views.portal_intake, name="intake"),
+    path("intake/<str:key>/", screening_views.portal_intake_step, name="intake_step"),
+    path("consent/<str:route>/", screening_views.portal_consent, name="consent"),
+    path("consents/<uuid:signature_id>/", screening_views.portal_consent_pdf, name="consent_pdf"),
     path("questionnaires/<uuid:assignment_id>/", assessment_views.questionnaire, name="questionnaire"),
     path(
         "questionnaires/<uuid:assignment_id>/draft/",

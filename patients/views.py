@@ -11,7 +11,8 @@ from django.views.decorators.http import require_POST
 from clinic import roles
 from clinic.access import patient_view, public_view, staff_view
 from patients.forms import PatientForm, SetPortalPasswordForm
-from patients.models import Patient, digits_of
+from patients.models import ConsentDocument, Patient, digits_of
+from patients.review import latest_decision, may_treat
 from patients.services import (
     InvitationError,
     InvitationLinkError,
@@ -101,6 +102,10 @@ def patient_detail(request, patient):
             "can_invite": request.user.has_perm(roles.INVITE_PATIENT),
             "can_view_history": request.user.has_perm(roles.VIEW_PATIENT_HISTORY),
             "alerts": alerts if request.user.has_perm(roles.VIEW_ALERTS) else [],
+            "gate": may_treat(patient, patient.treatment_route),
+            "decision": latest_decision(patient),
+            "consents": patient.consent_signatures.select_related("document"),
+            "consent_document": ConsentDocument.current_for(patient.treatment_route) if patient.treatment_route else None,
             "can_acknowledge": request.user.has_perm(roles.ACKNOWLEDGE_ALERT),
         },
     )
@@ -178,7 +183,8 @@ def patient_invite(request, patient):
 @patient_view
 def portal_home(request, patient):
     pending = patient.assignments.filter(status="pending").select_related("version").order_by("due_date")
-    return render(request, "portal/home.html", {"patient": patient, "pending": pending})
+    intake_open = patient.status in (Patient.Status.INQUIRY, Patient.Status.SCREENING)
+    return render(request, "portal/home.html", {"patient": patient, "pending": pending, "intake_open": intake_open})
 
 
 LINK_PROBLEMS = {

@@ -30,10 +30,10 @@ def forwards(apps, schema_editor):
     importlib.import_module("clinic.migrations.0002_roles").grant(apps, GRANTS)
 
 
-def backwards(apps, schema_editor):
+def revoke(apps, grants):
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    for role, names in GRANTS.items():
+    for role, names in grants.items():
         group = Group.objects.filter(name=role).first()
         if group:
             for name in names:
@@ -41,6 +41,10 @@ def backwards(apps, schema_editor):
                 group.permissions.remove(
                     *Permission.objects.filter(content_type__app_label=app_label, codename=codename)
                 )
+
+
+def backwards(apps, schema_editor):
+    revoke(apps, GRANTS)
 
 
 class Migration(migrations.Migration):

@@ -39,3 +39,34 @@ class PatientFactory(factory.django.DjangoModelFactory):
     phone = factory.Sequence(lambda n: f"(555) 01{n % 10}-{1000 + n:04d}")
     email = factory.Sequence(lambda n: f"patient{n}@test.example")
     status = Patient.Status.SCREENING
+
+
+def consent_document(route="iv", version=1, published=True):
+    from django.utils import timezone
+
+    from patients.models import ConsentDocument
+
+    document, _ = ConsentDocument.objects.get_or_create(
+        route=route,
+        version=version,
+        defaults={
+            "title": f"Consent to {route} ketamine treatment",
+            "body": "What the treatment is.\n\nIts risks and benefits.\n\nYour right to stop at any time.",
+            "published_at": timezone.now() if published else None,
+        },
+    )
+    return document
+
+
+def sign_consent_for(patient, route="iv"):
+    from patients.review import sign_consent
+
+    return sign_consent(
+        patient,
+        consent_document(route),
+        typed_name=patient.full_name,
+        confirmed=True,
+        user=patient.user,
+        ip_address="127.0.0.1",
+        on_clinic_tablet=False,
+    )

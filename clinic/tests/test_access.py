@@ -15,8 +15,9 @@ PATIENT_B_KWARGS = {
     "assignment_id": lambda patient: patient.assignments.first().external_id,
     "response_id": lambda patient: patient.responses.first().external_id,
     "alert_id": lambda patient: patient.risk_alerts.first().external_id,
+    "signature_id": lambda patient: patient.consent_signatures.first().external_id,
 }
-SAMPLE_KWARGS = {"token": "not-a-real-token", "code": "PHQ-9"}
+SAMPLE_KWARGS = {"token": "not-a-real-token", "code": "PHQ-9", "key": "medications", "route": "iv"}
 
 
 def project_urls():
@@ -71,25 +72,30 @@ def test_every_uuid_in_a_url_is_known_to_these_tests():
 
 @pytest.fixture
 def patient_b(patient_b, nurse):
-    """Patient B with one of every patient-scoped object: an assignment, a response, an alert."""
+    """Patient B with one of every patient-scoped object: an assignment, a response, an alert, a
+    signed consent."""
     from assessments.services import assign, current_version_for, submit_response
+    from clinic.testing.factories import sign_consent_for
 
     version = current_version_for("PHQ-9")
     assign(patient_b, version, due_date=date.today(), purpose="", by=nurse)
     raw = {str(n): 1 for n in range(1, 10)} | {"10": 1}
     submit_response(patient=patient_b, version=version, raw=raw, entered_by=nurse, mode="clinic")
     assert patient_b.risk_alerts.exists()
+    sign_consent_for(patient_b, "iv")
     return patient_b
 
 
 @pytest.fixture
 def patient_a(patient_a, nurse):
     from assessments.services import assign, current_version_for, submit_response
+    from clinic.testing.factories import sign_consent_for
 
     version = current_version_for("PHQ-9")
     assign(patient_a, version, due_date=date.today(), purpose="", by=nurse)
     raw = {str(n): 1 for n in range(1, 10)} | {"10": 1}
     submit_response(patient=patient_a, version=version, raw=raw, entered_by=nurse, mode="clinic")
+    sign_consent_for(patient_a, "iv")
     return patient_a
 
 

@@ -24,7 +24,9 @@ def path_of(url):
 
 @pytest.fixture
 def invited(client_for, nurse, django_capture_on_commit_callbacks):
-    patient = PatientFactory(legal_given_name="Dana", preferred_name="Dee", status="screening")
+    patient = PatientFactory(
+        legal_given_name="Dana", legal_family_name="Quillfeather", preferred_name="Dee", status="screening"
+    )
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(nurse).post(reverse("patients:invite", args=[patient.external_id]))
     assert response.status_code == 302
