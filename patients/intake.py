@@ -34,7 +34,9 @@ class ReferralForm(forms.Form):
     )
     referring_clinician = forms.CharField(max_length=200, required=False)
     referring_contact = forms.CharField(label="Clinician's phone or email", max_length=200, required=False)
-    reason = forms.CharField(label="Reason for referral", widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    reason = forms.CharField(
+        label="Reason for referral", widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
 
 
 class DiagnosisForm(forms.Form):
@@ -50,9 +52,13 @@ class DiagnosisForm(forms.Form):
 
 
 class PriorTreatmentForm(forms.Form):
+    # Every select starts at the value an untouched row submits, so the blank rows at the end of
+    # the list count as unchanged and are not stored.
     kind = forms.ChoiceField(
         label="Treatment",
+        initial="",
         choices=[
+            ("", "Choose…"),
             ("antidepressant", "Antidepressant"),
             ("augmentation", "Augmentation (e.g. lithium, antipsychotic)"),
             ("psychotherapy", "Psychotherapy"),
@@ -67,6 +73,7 @@ class PriorTreatmentForm(forms.Form):
     dose = forms.CharField(max_length=60, required=False)
     duration_weeks = forms.IntegerField(label="Weeks", min_value=0, max_value=1040, required=False)
     outcome = forms.ChoiceField(
+        initial="unknown",
         choices=[
             ("unknown", "Not sure"),
             ("none", "No improvement"),
@@ -81,6 +88,7 @@ class PriorTreatmentForm(forms.Form):
         required=False,
         coerce=lambda value: {"yes": True, "no": False}.get(value),
         empty_value=None,
+        initial="",
         help_text="Dose and length enough to judge (staff).",
     )
 
@@ -110,17 +118,26 @@ class MedicationsForm(forms.Form):
 
 
 class AllergiesForm(forms.Form):
-    ketamine_hypersensitivity = _radio("Have you ever had an allergic reaction to ketamine or esketamine?", YES_NO_UNSURE)
+    ketamine_hypersensitivity = _radio(
+        "Have you ever had an allergic reaction to ketamine or esketamine?", YES_NO_UNSURE
+    )
     details = forms.CharField(
-        label="Other allergies (medicines, foods, latex)", widget=forms.Textarea(attrs={"rows": 2}), required=False
+        label="Other allergies (medicines, foods, latex)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
     )
 
 
 class SubstanceUseForm(forms.Form):
-    alcohol_drinks_per_week = forms.IntegerField(label="Alcoholic drinks in a usual week", min_value=0, max_value=200)
-    cannabis = _radio("Cannabis", [("none", "None"), ("occasional", "Occasionally"), ("daily", "Daily or almost daily")])
+    alcohol_drinks_per_week = forms.IntegerField(
+        label="Alcoholic drinks in a usual week", min_value=0, max_value=200
+    )
+    cannabis = _radio(
+        "Cannabis", [("none", "None"), ("occasional", "Occasionally"), ("daily", "Daily or almost daily")]
+    )
     ketamine_nonmedical = _radio(
-        "Ketamine outside medical treatment", [("never", "Never"), ("past", "In the past"), ("current", "Currently")]
+        "Ketamine outside medical treatment",
+        [("never", "Never"), ("past", "In the past"), ("current", "Currently")],
     )
     substance_use_disorder = _radio("Have you ever been treated for alcohol or drug use?", YES_NO_UNSURE)
     other = forms.CharField(label="Other substances", max_length=300, required=False)
@@ -189,7 +206,14 @@ class Section:
 
 SECTIONS = [
     Section("medical_history", "Medical history", "patient", MedicalHistoryForm),
-    Section("psychiatric_history", "Past treatments", "patient", forms.Form, PriorTreatmentForm, "Treatments tried"),
+    Section(
+        "psychiatric_history",
+        "Past treatments",
+        "patient",
+        forms.Form,
+        PriorTreatmentForm,
+        "Treatments tried",
+    ),
     Section("medications", "Current medicines", "patient", MedicationsForm, MedicationForm, "Medicines"),
     Section("allergies", "Allergies", "patient", AllergiesForm),
     Section("substance_use", "Alcohol and other substances", "patient", SubstanceUseForm),

@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from patients import screening
-from patients.intake import PATIENT_STEPS, SECTIONS, intake_facts, sections_of
+from patients.intake import BY_KEY, PATIENT_STEPS, SECTIONS, intake_facts, sections_of
 from patients.models import ConsentDocument, ConsentSignature, Patient, ScreeningDecision, ScreeningRule
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,11 @@ def record_decision(patient, *, outcome, note, conditions, override_reason, pres
     """Sign a decision with the findings as they are now. An approval despite an absolute
     contraindication needs a written override reason; an approval makes a patient in screening
     active."""
-    note, conditions, override_reason = (note or "").strip(), (conditions or "").strip(), (override_reason or "").strip()
+    note, conditions, override_reason = (
+        (note or "").strip(),
+        (conditions or "").strip(),
+        (override_reason or "").strip(),
+    )
     findings = findings_for(patient)
     if not note:
         raise DecisionError("Write a note with the decision.")
@@ -93,7 +97,10 @@ def record_decision(patient, *, outcome, note, conditions, override_reason, pres
         if approving and patient.status in (Patient.Status.INQUIRY, Patient.Status.SCREENING):
             patient.status = Patient.Status.ACTIVE
             patient.save()
-        elif outcome == ScreeningDecision.Outcome.NEEDS_INFORMATION and patient.status == Patient.Status.INQUIRY:
+        elif (
+            outcome == ScreeningDecision.Outcome.NEEDS_INFORMATION
+            and patient.status == Patient.Status.INQUIRY
+        ):
             patient.status = Patient.Status.SCREENING
             patient.save()
     log.info("screening decision %s signed", decision.external_id)
@@ -131,7 +138,9 @@ def sign_consent(patient, document, *, typed_name, confirmed, user, ip_address, 
             on_clinic_tablet=on_clinic_tablet,
         )
         html = render_to_string("patients/consent_pdf.html", {"signature": signature, "patient": patient})
-        signature.pdf.save(f"{signature.external_id}.pdf", ContentFile(HTML(string=html).write_pdf()), save=True)
+        signature.pdf.save(
+            f"{signature.external_id}.pdf", ContentFile(HTML(string=html).write_pdf()), save=True
+        )
     log.info("consent %s signed", signature.external_id)
     return signature
 
@@ -181,13 +190,13 @@ def may_treat(patient, route, on=None):
         )
     else:
         changed = [
-            section
-            for section in sections_of(patient).values()
-            if section.entered_at > decision.signed_at
+            section for section in sections_of(patient).values() if section.entered_at > decision.signed_at
         ]
         if changed:
-            titles = ", ".join(sorted({dict((s.key, s.title) for s in SECTIONS)[c.key] for c in changed}))
-            gate.reasons.append(f"The intake changed after the approval ({titles}): a prescriber must review it again.")
+            titles = ", ".join(sorted({BY_KEY[c.key].title for c in changed}))
+            gate.reasons.append(
+                f"The intake changed after the approval ({titles}): a prescriber must review it again."
+            )
         if decision.conditions:
             gate.notes.append(f"Approved with conditions: {decision.conditions}")
     if route and route_label != "this route":
@@ -195,7 +204,9 @@ def may_treat(patient, route, on=None):
         if document is None:
             gate.reasons.append(f"No consent document for {route_label} is published.")
         elif current_consent(patient, route) is None:
-            older = patient.consent_signatures.filter(document__route=route).select_related("document").first()
+            older = (
+                patient.consent_signatures.filter(document__route=route).select_related("document").first()
+            )
             if older:
                 gate.reasons.append(
                     f"Consent for {route_label} was signed on version {older.document.version}; "
@@ -205,7 +216,9 @@ def may_treat(patient, route, on=None):
                 gate.reasons.append(f"Consent for {route_label} has not been signed.")
     open_alerts = patient.risk_alerts.filter(acknowledged_at__isnull=True).count()
     if open_alerts:
-        gate.reasons.append(f"{open_alerts} safety alert{'s' if open_alerts > 1 else ''} not yet acknowledged.")
+        gate.reasons.append(
+            f"{open_alerts} safety alert{'s' if open_alerts > 1 else ''} not yet acknowledged."
+        )
     return gate
 
 
@@ -229,7 +242,9 @@ def screening_queue():
     decisions = {}
     for decision in ScreeningDecision.objects.filter(patient__in=patients).order_by("signed_at", "pk"):
         decisions[decision.patient_id] = decision
-    current_documents = {route: ConsentDocument.current_for(route) for route, _ in Patient.Route.choices if route}
+    current_documents = {
+        route: ConsentDocument.current_for(route) for route, _ in Patient.Route.choices if route
+    }
     signed = {}
     for patient_id, document_id in ConsentSignature.objects.filter(patient__in=patients).values_list(
         "patient_id", "document_id"
@@ -245,7 +260,7 @@ def screening_queue():
         missing_staff = [s.title for s in SECTIONS if not s.for_patient and s.key not in own]
         if missing_staff:
             waiting.append(("staff", f"Staff to enter: {', '.join(missing_staff)}"))
-        unverified = [dict((s.key, s.title) for s in SECTIONS)[key] for key, s in own.items() if not s.is_verified]
+        unverified = [BY_KEY[key].title for key, s in own.items() if not s.is_verified]
         if unverified:
             waiting.append(("verify", f"Staff verification: {', '.join(sorted(unverified))}"))
         decision = decisions.get(patient.pk)

@@ -94,7 +94,14 @@ def intake_section(request, patient, key):
     return render(
         request,
         "patients/intake_section.html",
-        {"patient": patient, "section": section, "form": form, "formset": formset, "problem": problem, "stored": stored},
+        {
+            "patient": patient,
+            "section": section,
+            "form": form,
+            "formset": formset,
+            "problem": problem,
+            "stored": stored,
+        },
     )
 
 
@@ -121,7 +128,12 @@ def screening_review(request, patient):
     error = None
     if request.method == "POST":
         if not request.user.has_perm(roles.DECIDE_SCREENING):
-            return render(request, "403.html", {"message": "Only a prescriber can sign a screening decision."}, status=403)
+            return render(
+                request,
+                "403.html",
+                {"message": "Only a prescriber can sign a screening decision."},
+                status=403,
+            )
         try:
             record_decision(
                 patient,

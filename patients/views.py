@@ -105,7 +105,9 @@ def patient_detail(request, patient):
             "gate": may_treat(patient, patient.treatment_route),
             "decision": latest_decision(patient),
             "consents": patient.consent_signatures.select_related("document"),
-            "consent_document": ConsentDocument.current_for(patient.treatment_route) if patient.treatment_route else None,
+            "consent_document": ConsentDocument.current_for(patient.treatment_route)
+            if patient.treatment_route
+            else None,
             "can_acknowledge": request.user.has_perm(roles.ACKNOWLEDGE_ALERT),
         },
     )
@@ -184,7 +186,9 @@ def patient_invite(request, patient):
 def portal_home(request, patient):
     pending = patient.assignments.filter(status="pending").select_related("version").order_by("due_date")
     intake_open = patient.status in (Patient.Status.INQUIRY, Patient.Status.SCREENING)
-    return render(request, "portal/home.html", {"patient": patient, "pending": pending, "intake_open": intake_open})
+    return render(
+        request, "portal/home.html", {"patient": patient, "pending": pending, "intake_open": intake_open}
+    )
 
 
 LINK_PROBLEMS = {

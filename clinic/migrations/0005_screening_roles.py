@@ -28,7 +28,11 @@ GRANTS = {
         "patients.witness_consent",
     ],
     "Therapist": ["patients.view_intakesection", "patients.view_screeningdecision"],
-    "Front desk": ["patients.view_intakesection", "patients.change_intakesection", "patients.witness_consent"],
+    "Front desk": [
+        "patients.view_intakesection",
+        "patients.change_intakesection",
+        "patients.witness_consent",
+    ],
 }
 
 

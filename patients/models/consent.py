@@ -30,8 +30,14 @@ class ConsentDocument(ExternalIdModel):
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
-            stored = ConsentDocument.objects.filter(pk=self.pk).values("published_at", "body", "title").first()
-            if stored and stored["published_at"] and (stored["body"], stored["title"]) != (self.body, self.title):
+            stored = (
+                ConsentDocument.objects.filter(pk=self.pk).values("published_at", "body", "title").first()
+            )
+            if (
+                stored
+                and stored["published_at"]
+                and (stored["body"], stored["title"]) != (self.body, self.title)
+            ):
                 raise ValidationError("A published consent document cannot change; publish a new version.")
         super().save(*args, **kwargs)
 

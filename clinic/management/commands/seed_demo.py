@@ -27,13 +27,122 @@ STAFF = [
     ("frontdesk@clinic.example", "Fran", "Fields", "", roles.FRONT_DESK),
 ]
 PORTAL_PATIENT_EMAIL = "patient@clinic.example"
-ROUTES = {
-    "Avery": "iv",
-    "Chen": "intranasal",
-    "Lindqvist": "iv",
-    "Okafor": "iv",
-    "Bell": "kap",
-    "Weiss": "im",
+ROUTES = {"Avery": "iv", "Chen": "intranasal", "Lindqvist": "iv", "Okafor": "iv", "Bell": "iv", "Weiss": "im"}
+
+CONSENT_BODY = """This is sample consent wording for the demo. A clinic replaces it with its own reviewed text in
+Django admin (Patients → Consent documents) and publishes it.
+
+What the treatment is: {what}
+
+Possible effects: feeling detached or dreamlike during and shortly after treatment, raised blood
+pressure and heart rate, nausea, dizziness and drowsiness. Rarely: confusion, agitation or
+breathing problems, which the staff monitoring you are trained to treat.
+
+Before each session: no food for the hours the clinic tells you, no alcohol, benzodiazepines or
+cannabis for 24 hours, and someone to take you home. Do not drive until the next day.
+
+You may ask questions at any time and may stop treatment at any time."""
+
+CONSENTS = {
+    "iv": (
+        "Consent to IV ketamine infusion",
+        "ketamine given into a vein over about 40 minutes, with monitoring.",
+    ),
+    "intranasal": (
+        "Consent to intranasal esketamine (Spravato)",
+        "esketamine nasal spray used in the clinic, with at least two hours of monitoring.",
+    ),
+    "im": ("Consent to IM ketamine", "ketamine given as an injection into a muscle, with monitoring."),
+}
+HEALTHY_HISTORY = dict.fromkeys(
+    [
+        "aneurysm", "avm", "intracerebral_hemorrhage", "psychosis", "hypertension", "cardiovascular_disease",
+        "recent_mi_stroke", "bipolar", "current_mania", "raised_icp", "raised_iop", "liver_disease",
+        "hyperthyroidism", "personality_disorder", "seizures", "sleep_apnea", "bladder_problems",
+    ],
+    "no",
+)  # fmt: skip
+PATIENT_SECTIONS = {
+    "medical_history": {**HEALTHY_HISTORY, "details": ""},
+    "psychiatric_history": {
+        "rows": [
+            {
+                "kind": "antidepressant",
+                "name": "sertraline",
+                "dose": "150 mg",
+                "duration_weeks": 12,
+                "outcome": "partial",
+                "adequate": True,
+            },
+            {
+                "kind": "antidepressant",
+                "name": "bupropion",
+                "dose": "300 mg",
+                "duration_weeks": 8,
+                "outcome": "none",
+                "adequate": True,
+            },
+            {
+                "kind": "psychotherapy",
+                "name": "CBT",
+                "dose": "",
+                "duration_weeks": 16,
+                "outcome": "partial",
+                "adequate": None,
+            },
+        ]
+    },
+    "medications": {
+        "no_medications": False,
+        "rows": [{"name": "Escitalopram", "dose": "20 mg", "frequency": "daily", "drug_class": "none"}],
+    },
+    "allergies": {"ketamine_hypersensitivity": "no", "details": "Penicillin (rash)"},
+    "substance_use": {
+        "alcohol_drinks_per_week": 2,
+        "cannabis": "none",
+        "ketamine_nonmedical": "never",
+        "substance_use_disorder": "no",
+        "other": "",
+    },
+    "pregnancy": {"status": "not_applicable", "breastfeeding": "no"},
+    "goals": {"goals": "Get through a week without dreading it; go back to work full time."},
+}
+STAFF_SECTIONS = {
+    "referral": {
+        "source": "psychiatrist",
+        "referring_clinician": "Dr. Sam Example",
+        "referring_contact": "(555) 010-3000",
+        "reason": "Treatment-resistant depression",
+    },
+    "diagnoses": {
+        "rows": [
+            {"code": "F33.2", "description": "Major depressive disorder, recurrent, severe", "primary": True}
+        ]
+    },
+    "measurements": {
+        "measured_on": "2026-10-01",
+        "height_cm": 172.0,
+        "weight_kg": 74.0,
+        "bp_systolic": 126,
+        "bp_diastolic": 80,
+        "heart_rate": 72,
+        "spo2": 98,
+        "resp_rate": 14,
+    },
+}
+# family name -> (patient sections entered, staff sections entered, verified, decision, consent signed)
+SCREENING_STAGES = {
+    "Avery": ("all", "all", True, ("approved", ""), True),
+    "Chen": (
+        "all",
+        "all",
+        True,
+        ("approved_with_conditions", "Repeat BP at 40 minutes; hold if above 160/100."),
+        True,
+    ),
+    "Bell": ("all", "none", False, None, False),
+    "Okafor": (["medical_history", "psychiatric_history", "medications"], "none", False, None, False),
+    "Lindqvist": ("all", "all", True, ("needs_information", ""), False),
 }
 
 PATIENTS = [
@@ -164,6 +273,7 @@ class Command(BaseCommand):
             self._staff()
             self._patients()
             self._measures()
+            self._screening()
         self.print_logins()
 
     def _clinic(self):
@@ -253,6 +363,62 @@ class Command(BaseCommand):
                 purpose="Before your next infusion",
                 by=nurse,
             )
+
+    def _screening(self):
+        from patients.intake import save_section, verify_section
+        from patients.models import ConsentDocument, ScreeningDecision
+        from patients.review import record_decision, sign_consent
+
+        for route, (title, what) in CONSENTS.items():
+            ConsentDocument.objects.get_or_create(
+                route=route,
+                version=1,
+                defaults={
+                    "title": title,
+                    "body": CONSENT_BODY.format(what=what),
+                    "published_at": timezone.now(),
+                },
+            )
+        nurse = User.objects.get(email="nurse@clinic.example")
+        prescriber = User.objects.get(email="prescriber@clinic.example")
+        for family, (patient_part, staff_part, verified, decision, consent) in SCREENING_STAGES.items():
+            patient = Patient.objects.get(legal_family_name=family)
+            if ScreeningDecision.objects.filter(patient=patient).exists() or hasattr(patient, "intake"):
+                continue
+            keys = list(PATIENT_SECTIONS) if patient_part == "all" else patient_part
+            entered_by = patient.user or nurse
+            for key in keys:
+                save_section(patient, key, PATIENT_SECTIONS[key], entered_by)
+            if staff_part == "all":
+                for key, data in STAFF_SECTIONS.items():
+                    save_section(patient, key, data, nurse)
+            if verified:
+                for section in patient.intake.sections.all():
+                    verify_section(section, nurse)
+            if decision:
+                status = patient.status
+                outcome, conditions = decision
+                record_decision(
+                    patient,
+                    outcome=outcome,
+                    note="Reviewed intake, history and baseline scores."
+                    if outcome != "needs_information"
+                    else "Need the cardiology letter before deciding.",
+                    conditions=conditions,
+                    override_reason="",
+                    prescriber=prescriber,
+                )
+                Patient.objects.filter(pk=patient.pk).update(status=status)  # keep the demo's statuses
+            if consent:
+                sign_consent(
+                    patient,
+                    ConsentDocument.current_for(patient.treatment_route),
+                    typed_name=patient.full_name,
+                    confirmed=True,
+                    user=patient.user or nurse,
+                    ip_address="127.0.0.1",
+                    on_clinic_tablet=patient.user is None,
+                )
 
     def print_logins(self):
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD})"))
