@@ -12,7 +12,7 @@ from clinic import roles
 from clinic.access import patient_view, public_view, staff_view
 from patients.forms import PatientForm, SetPortalPasswordForm
 from patients.models import ConsentDocument, Patient, digits_of
-from patients.review import latest_decision, may_treat
+from patients.review import current_consent, latest_decision, may_treat
 from patients.services import (
     InvitationError,
     InvitationLinkError,
@@ -108,6 +108,9 @@ def patient_detail(request, patient):
             "consent_document": ConsentDocument.current_for(patient.treatment_route)
             if patient.treatment_route
             else None,
+            "has_current_consent": bool(
+                patient.treatment_route and current_consent(patient, patient.treatment_route)
+            ),
             "can_acknowledge": request.user.has_perm(roles.ACKNOWLEDGE_ALERT),
         },
     )

@@ -127,5 +127,14 @@ class ScreeningDecision(ExternalIdModel):
         raise ValidationError("A signed screening decision cannot be deleted.")
 
     @property
+    def outcome_words(self):
+        return {
+            "approved": "approved",
+            "approved_with_conditions": "approved with conditions",
+            "declined": "declined",
+            "needs_information": "more information needed",
+        }[self.outcome]
+
+    @property
     def is_approval(self):
         return self.outcome in self.APPROVALS

@@ -400,10 +400,13 @@ def test_nurse_takes_consent_on_a_clinic_tablet(client_for, nurse, screening_pat
     consent_document("iv")
     client = client_for(nurse)
     url = reverse("patients:consent_tablet", args=[screening_patient.external_id, "iv"])
+    detail = reverse("patients:detail", args=[screening_patient.external_id])
+    assert "Sign consent on this tablet" in client.get(detail).content.decode()
     assert "hand the tablet" in client.get(url).content.decode()
     client.post(url, {"typed_name": screening_patient.full_name, "confirm": "on"})
     signature = ConsentSignature.objects.get()
     assert signature.on_clinic_tablet and signature.signed_in_as == nurse
+    assert "Sign consent on this tablet" not in client.get(detail).content.decode()
 
 
 def test_intake_changes_are_kept_in_history(nurse, screening_patient):
