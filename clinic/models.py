@@ -1,8 +1,9 @@
 import uuid
+from datetime import time
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.cache import cache
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
@@ -122,6 +123,22 @@ class ClinicSettings(models.Model):
         help_text="Clinic-wide outcomes count patients with a baseline and at least this many "
         "later scores on the same instrument.",
     )
+    reminder_hours = models.CharField(
+        "reminder hours before",
+        max_length=40,
+        default="72,24",
+        validators=[RegexValidator(r"^\d{1,3}(,\d{1,3})*$", "Whole hours separated by commas, e.g. 72,24.")],
+        help_text="When appointment reminders go out, in hours before the start.",
+    )
+    sms_reminders = models.BooleanField(default=True, help_text="Also send reminders by SMS.")
+    quiet_hours_start = models.TimeField(default=time(21, 0), help_text="No SMS from this time…")
+    quiet_hours_end = models.TimeField(default=time(8, 0), help_text="…until this time.")
+    cancellation_window_hours = models.PositiveSmallIntegerField(
+        default=24,
+        validators=[MaxValueValidator(24 * 14)],
+        help_text="Patients may cancel or ask to reschedule in the portal until this many hours before; "
+        "a cancellation inside the window counts as late.",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -135,6 +152,10 @@ class ClinicSettings(models.Model):
         self.pk = 1
         super().save(*args, **kwargs)
         cache.delete(self.CACHE_KEY)
+
+    @property
+    def reminder_offsets(self):
+        return sorted({int(part) for part in self.reminder_hours.split(",") if part.strip()}, reverse=True)
 
     @classmethod
     def load(cls):

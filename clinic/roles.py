@@ -32,6 +32,17 @@ VIEW_SCREENING = "patients.view_screeningdecision"
 DECIDE_SCREENING = "patients.add_screeningdecision"
 WITNESS_CONSENT = "patients.witness_consent"
 
+VIEW_APPOINTMENTS = "treatment_sessions.view_appointment"
+BOOK_APPOINTMENT = "treatment_sessions.add_appointment"
+CHANGE_APPOINTMENT = "treatment_sessions.change_appointment"
+ADD_PLAN = "treatment_sessions.add_treatmentplan"
+_SCHEDULING = [VIEW_APPOINTMENTS, BOOK_APPOINTMENT, CHANGE_APPOINTMENT]
+_SCHEDULING_ADMIN = [
+    f"treatment_sessions.{action}_{model}"
+    for model in ("appointmenttype", "room", "clinichours", "closure", "workinghours")
+    for action in ("view", "add", "change", "delete")
+] + ["treatment_sessions.view_reminder"]
+
 _MEASUREMENT = [
     VIEW_RESPONSES,
     ADD_RESPONSE,
@@ -64,6 +75,8 @@ ROLE_PERMISSIONS = {
         "patients.change_consentdocument",
         "patients.view_screeningrule",
         "patients.change_screeningrule",
+        VIEW_APPOINTMENTS,
+        *_SCHEDULING_ADMIN,
     ],
     PRESCRIBER: [
         *_REGISTER_PATIENTS,
@@ -74,6 +87,8 @@ ROLE_PERMISSIONS = {
         VIEW_SCREENING,
         DECIDE_SCREENING,
         WITNESS_CONSENT,
+        *_SCHEDULING,
+        ADD_PLAN,
     ],
     NURSE: [
         *_REGISTER_PATIENTS,
@@ -83,7 +98,15 @@ ROLE_PERMISSIONS = {
         VERIFY_INTAKE,
         VIEW_SCREENING,
         WITNESS_CONSENT,
+        *_SCHEDULING,
     ],
-    THERAPIST: [VIEW_PATIENT, VIEW_PATIENT_HISTORY, *_MEASUREMENT, VIEW_INTAKE, VIEW_SCREENING],
-    FRONT_DESK: [*_REGISTER_PATIENTS, VIEW_INTAKE, CHANGE_INTAKE, WITNESS_CONSENT],
+    THERAPIST: [
+        VIEW_PATIENT,
+        VIEW_PATIENT_HISTORY,
+        *_MEASUREMENT,
+        VIEW_INTAKE,
+        VIEW_SCREENING,
+        VIEW_APPOINTMENTS,
+    ],
+    FRONT_DESK: [*_REGISTER_PATIENTS, VIEW_INTAKE, CHANGE_INTAKE, WITNESS_CONSENT, *_SCHEDULING],
 }

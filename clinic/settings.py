@@ -189,7 +189,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-reminders": {"task": "sessions.tasks.dispatch_reminders", "schedule": 60.0},
+}
+SMS_BACKEND = env_str("SMS_BACKEND", "sessions.sms.ConsoleBackend")
 
 # E-mail ----------------------------------------------------------------------------------------
 globals().update(env_email("EMAIL_URL", VAR_DIR / "mail"))

@@ -16,6 +16,7 @@ urlpatterns = [
     path("patients/", include("patients.urls")),
     path("portal/", include("patients.portal_urls")),
     path("", include("assessments.urls")),
+    path("", include("sessions.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -17,7 +17,9 @@ def home(request):
     if user.is_portal_patient:
         return redirect("portal:home")
     if user.is_clinic_staff:
-        return redirect("patients:list")
+        return redirect(
+            "sessions:today" if user.has_perm("treatment_sessions.view_appointment") else "patients:list"
+        )
     raise PermissionDenied("Your account has no role yet. Ask an administrator to assign one.")
 
 

@@ -2,12 +2,22 @@ from django.urls import path
 
 from assessments import views as assessment_views
 from patients import screening_views, views
+from sessions import views as session_views
 
 app_name = "portal"
 
 urlpatterns = [
     path("", views.portal_home, name="home"),
     path("invitation/<str:token>/", views.accept_portal_invitation, name="accept_invitation"),
+    path("appointments/", session_views.portal_appointments, name="appointments"),
+    path(
+        "appointments/<uuid:appointment_id>/confirm/",
+        session_views.portal_confirm,
+        name="appointment_confirm",
+    ),
+    path(
+        "appointments/<uuid:appointment_id>/change/", session_views.portal_change, name="appointment_change"
+    ),
     path("intake/", screening_views.portal_intake, name="intake"),
     path("intake/<str:key>/", screening_views.portal_intake_step, name="intake_step"),
     path("consent/<str:route>/", screening_views.portal_consent, name="consent"),

@@ -70,3 +70,55 @@ def sign_consent_for(patient, route="iv"):
         ip_address="127.0.0.1",
         on_clinic_tablet=False,
     )
+
+
+def appointment_type(kind="consultation", minutes=60, name=None):
+    from sessions.models import AppointmentType
+
+    kind_type, _ = AppointmentType.objects.get_or_create(
+        name=name or kind.replace("_", " ").title(),
+        defaults={
+            "kind": kind,
+            "duration_minutes": minutes,
+            "instructions": "No food for 4 hours. Bring someone to drive you home.",
+        },
+    )
+    return kind_type
+
+
+def room(name="Chair 1", is_chair=True):
+    from sessions.models import Room
+
+    return Room.objects.get_or_create(name=name, defaults={"is_chair": is_chair})[0]
+
+
+def book_visit(patient, clinician, *, start=None, kind="consultation", room_name="Room A", days_ahead=5):
+    """An appointment booked through the service (reminders included)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sessions.services import book
+
+    start = start or (timezone.now() + timedelta(days=days_ahead)).replace(minute=0, second=0, microsecond=0)
+    return book(
+        patient=patient,
+        appointment_type=appointment_type(kind),
+        start=start,
+        room=room(room_name, is_chair=False),
+        clinician=clinician,
+        by=clinician,
+    )
+
+
+def treatment_plan(patient, prescriber, sessions=6):
+    from sessions.models import TreatmentPlan
+
+    return TreatmentPlan.objects.create(
+        patient=patient,
+        appointment_type=appointment_type("iv", 120, name="IV infusion"),
+        protocol="IV ketamine 0.5 mg/kg over 40 min",
+        induction_sessions=sessions,
+        induction_weeks=3,
+        prescribed_by=prescriber,
+    )

@@ -16,6 +16,8 @@ PATIENT_B_KWARGS = {
     "response_id": lambda patient: patient.responses.first().external_id,
     "alert_id": lambda patient: patient.risk_alerts.first().external_id,
     "signature_id": lambda patient: patient.consent_signatures.first().external_id,
+    "appointment_id": lambda patient: patient.appointments.first().external_id,
+    "plan_id": lambda patient: patient.treatment_plans.first().external_id,
 }
 SAMPLE_KWARGS = {"token": "not-a-real-token", "code": "PHQ-9", "key": "medications", "route": "iv"}
 
@@ -75,7 +77,7 @@ def patient_b(patient_b, nurse):
     """Patient B with one of every patient-scoped object: an assignment, a response, an alert, a
     signed consent."""
     from assessments.services import assign, current_version_for, submit_response
-    from clinic.testing.factories import sign_consent_for
+    from clinic.testing.factories import book_visit, sign_consent_for, treatment_plan
 
     version = current_version_for("PHQ-9")
     assign(patient_b, version, due_date=date.today(), purpose="", by=nurse)
@@ -83,19 +85,23 @@ def patient_b(patient_b, nurse):
     submit_response(patient=patient_b, version=version, raw=raw, entered_by=nurse, mode="clinic")
     assert patient_b.risk_alerts.exists()
     sign_consent_for(patient_b, "iv")
+    book_visit(patient_b, nurse)
+    treatment_plan(patient_b, nurse)
     return patient_b
 
 
 @pytest.fixture
 def patient_a(patient_a, nurse):
     from assessments.services import assign, current_version_for, submit_response
-    from clinic.testing.factories import sign_consent_for
+    from clinic.testing.factories import book_visit, sign_consent_for, treatment_plan
 
     version = current_version_for("PHQ-9")
     assign(patient_a, version, due_date=date.today(), purpose="", by=nurse)
     raw = {str(n): 1 for n in range(1, 10)} | {"10": 1}
     submit_response(patient=patient_a, version=version, raw=raw, entered_by=nurse, mode="clinic")
     sign_consent_for(patient_a, "iv")
+    book_visit(patient_a, nurse, room_name="Room B", days_ahead=6)
+    treatment_plan(patient_a, nurse)
     return patient_a
 
 

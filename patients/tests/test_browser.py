@@ -28,6 +28,8 @@ def test_nurse_registers_and_invites_a_patient_who_then_sets_a_password(site, nu
     page.get_by_label("Email").fill(nurse.email)
     page.get_by_label("Password").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Sign In").click()
+    expect(page.get_by_role("heading", name=re.compile("^Today"))).to_be_visible()  # staff start on Today
+    page.get_by_role("link", name="Patients", exact=True).click()
     expect(page.get_by_role("heading", name="Patients")).to_be_visible()
     screenshot(page, "02-patient-list-empty")
 
@@ -101,7 +103,7 @@ def test_an_idle_staff_screen_returns_to_sign_in_by_itself(site, nurse, browser,
     page.locator("#id_login").fill(nurse.email)
     page.locator("#id_password").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("heading", name="Patients")).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("^Today"))).to_be_visible()
     with time_machine.travel(timezone.now() + timedelta(seconds=75)):
         page.clock.fast_forward(80_000)  # the page's own timer: no keys, no clicks for 80 s
         expect(page.get_by_role("button", name="Sign In")).to_be_visible()

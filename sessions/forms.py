@@ -1,0 +1,97 @@
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from clinic import roles
+from sessions.models import AppointmentType, Room, TreatmentPlan
+
+
+def clinicians():
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=[roles.PRESCRIBER, roles.NURSE, roles.THERAPIST])
+        .distinct()
+        .order_by("last_name", "first_name")
+    )
+
+
+class SlotForm(forms.Form):
+    """Where and when: shared by booking and moving."""
+
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time", "step": 900}))
+    room = forms.ModelChoiceField(queryset=Room.objects.filter(is_active=True))
+    clinician = forms.ModelChoiceField(queryset=get_user_model().objects.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["clinician"].queryset = clinicians()
+        for field in self.fields.values():
+            field.widget.attrs.setdefault(
+                "class", "form-select" if isinstance(field, forms.ModelChoiceField) else "form-control"
+            )
+
+    def start(self):
+        moment = datetime.combine(self.cleaned_data["date"], self.cleaned_data["time"])
+        return timezone.make_aware(moment)
+
+
+class BookingForm(SlotForm):
+    appointment_type = forms.ModelChoiceField(
+        queryset=AppointmentType.objects.filter(is_active=True), label="Type"
+    )
+
+    field_order = ["appointment_type", "date", "time", "room", "clinician"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["appointment_type"].widget.attrs["class"] = "form-select"
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"class": "form-control"}))
+
+
+class TreatmentPlanForm(forms.ModelForm):
+    class Meta:
+        model = TreatmentPlan
+        fields = [
+            "appointment_type",
+            "protocol",
+            "induction_sessions",
+            "induction_weeks",
+            "min_hours_between",
+            "max_per_week",
+            "maintenance",
+        ]
+        labels = {"appointment_type": "Treatment"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["appointment_type"].queryset = AppointmentType.objects.filter(
+            is_active=True, kind__in=["iv", "im", "intranasal"]
+        )
+        for field in self.fields.values():
+            field.widget.attrs.setdefault(
+                "class", "form-select" if isinstance(field, forms.ModelChoiceField) else "form-control"
+            )
+
+
+class ProposeForm(forms.Form):
+    first_day = forms.DateField(widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}))
+    preferred_time = forms.TimeField(
+        initial=time(9, 0),
+        widget=forms.TimeInput(attrs={"type": "time", "class": "form-control", "step": 900}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["first_day"].initial = timezone.localdate() + timedelta(days=1)
+
+    def clean_first_day(self):
+        day = self.cleaned_data["first_day"]
+        if day < timezone.localdate():
+            raise forms.ValidationError("The first day cannot be in the past.")
+        return day

@@ -1,0 +1,260 @@
+"""Scheduling: appointment types, rooms, hours, treatment plans, appointments and their reminders."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from clinic.models import ExternalIdModel
+from patients.models import Patient
+
+WEEKDAYS = [
+    (0, "Monday"),
+    (1, "Tuesday"),
+    (2, "Wednesday"),
+    (3, "Thursday"),
+    (4, "Friday"),
+    (5, "Saturday"),
+    (6, "Sunday"),
+]
+
+
+class AppointmentType(models.Model):
+    class Kind(models.TextChoices):
+        CONSULTATION = "consultation", "Consultation"
+        IV = "iv", "IV infusion"
+        IM = "im", "IM injection"
+        INTRANASAL = "intranasal", "Intranasal esketamine"
+        INTEGRATION = "integration", "Integration session"
+        FOLLOW_UP = "follow_up", "Follow-up"
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    duration_minutes = models.PositiveIntegerField(
+        validators=[MinValueValidator(5), MaxValueValidator(8 * 60)],
+        help_text="Including monitoring and recovery (intranasal esketamine: at least 120).",
+    )
+    instructions = models.TextField(
+        blank=True, help_text="Pre-visit instructions sent with reminders and shown in the portal."
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def route(self):
+        """The treatment route this type delivers ('' for non-treatment visits)."""
+        return self.kind if self.kind in ("iv", "im", "intranasal") else ""
+
+    def clean(self):
+        # Spravato REMS: monitoring for at least two hours after the first device.
+        if self.kind == self.Kind.INTRANASAL and self.duration_minutes and self.duration_minutes < 120:
+            raise ValidationError(
+                {"duration_minutes": "Intranasal esketamine needs at least 120 minutes (REMS monitoring)."}
+            )
+
+
+class Room(models.Model):
+    name = models.CharField(max_length=60, unique=True)
+    is_chair = models.BooleanField(
+        default=False, help_text="A treatment chair rather than a consulting room."
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ClinicHours(models.Model):
+    weekday = models.PositiveSmallIntegerField(choices=WEEKDAYS, unique=True)
+    opens = models.TimeField()
+    closes = models.TimeField()
+
+    class Meta:
+        ordering = ["weekday"]
+        verbose_name_plural = "clinic hours"
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+    def clean(self):
+        if self.opens and self.closes and self.closes <= self.opens:
+            raise ValidationError("Closing time must be after opening time.")
+
+
+class Closure(models.Model):
+    date = models.DateField(unique=True)
+    reason = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date}: {self.reason}"
+
+
+class WorkingHours(models.Model):
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="working_hours"
+    )
+    weekday = models.PositiveSmallIntegerField(choices=WEEKDAYS)
+    starts = models.TimeField()
+    ends = models.TimeField()
+
+    class Meta:
+        ordering = ["staff", "weekday"]
+        verbose_name_plural = "working hours"
+        constraints = [models.UniqueConstraint(fields=["staff", "weekday"], name="one_shift_per_day")]
+
+    def __str__(self):
+        return f"{self.staff} {self.get_weekday_display()}"
+
+    def clean(self):
+        if self.starts and self.ends and self.ends <= self.starts:
+            raise ValidationError("The end must be after the start.")
+
+
+class TreatmentPlan(ExternalIdModel):
+    """A prescriber's plan: route, protocol, an induction series and then maintenance."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="treatment_plans")
+    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT, related_name="+")
+    protocol = models.CharField(max_length=200, help_text="e.g. IV ketamine 0.5 mg/kg over 40 min")
+    induction_sessions = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(24)]
+    )
+    induction_weeks = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(26)]
+    )
+    min_hours_between = models.PositiveSmallIntegerField(default=48, validators=[MaxValueValidator(24 * 14)])
+    max_per_week = models.PositiveSmallIntegerField(
+        default=2, validators=[MinValueValidator(1), MaxValueValidator(7)]
+    )
+    maintenance = models.CharField(
+        max_length=200, blank=True, help_text="e.g. every 3–4 weeks, guided by PHQ-9"
+    )
+    prescribed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.protocol} × {self.induction_sessions}"
+
+
+class Appointment(ExternalIdModel):
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        CONFIRMED = "confirmed", "Confirmed"
+        CHECKED_IN = "checked_in", "Checked in"
+        IN_TREATMENT = "in_treatment", "In treatment"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+        NO_SHOW = "no_show", "No-show"
+
+    OPEN = (Status.SCHEDULED, Status.CONFIRMED, Status.CHECKED_IN, Status.IN_TREATMENT)
+    NEXT = {
+        Status.SCHEDULED: (Status.CONFIRMED, Status.CHECKED_IN, Status.CANCELLED, Status.NO_SHOW),
+        Status.CONFIRMED: (Status.CHECKED_IN, Status.CANCELLED, Status.NO_SHOW),
+        Status.CHECKED_IN: (Status.IN_TREATMENT, Status.COMPLETED, Status.CANCELLED),
+        Status.IN_TREATMENT: (Status.COMPLETED,),
+        Status.COMPLETED: (),
+        Status.CANCELLED: (),
+        Status.NO_SHOW: (),
+    }
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
+    appointment_type = models.ForeignKey(
+        AppointmentType, on_delete=models.PROTECT, related_name="appointments"
+    )
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="appointments")
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments"
+    )
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    status = models.CharField(max_length=15, choices=Status.choices, default=Status.SCHEDULED)
+    plan = models.ForeignKey(
+        TreatmentPlan, null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
+    )
+    series_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    late_cancellation = models.BooleanField(default=False)
+    reschedule_requested_at = models.DateTimeField(null=True, blank=True)
+    reschedule_note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["start"]
+        indexes = [models.Index(fields=["start"]), models.Index(fields=["patient", "start"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")), name="appointment_ends_after_start"
+            ),
+        ]
+        # On PostgreSQL, migration 0002 adds exclusion constraints so that two open appointments
+        # never overlap in one room, for one clinician or for one patient, even when two people
+        # book the same chair at the same moment (SQLite relies on its single writer instead).
+
+    def __str__(self):
+        return f"{self.appointment_type} {self.start:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN
+
+    @property
+    def duration(self):
+        return self.end - self.start
+
+
+class Reminder(models.Model):
+    """A reminder to send once: created with its appointment, claimed and sent by the dispatcher."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "SMS"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (will retry)"
+        GAVE_UP = "gave_up", "Gave up"
+        CANCELLED = "cancelled", "Cancelled"
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="reminders")
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    hours_before = models.PositiveSmallIntegerField()
+    due_at = models.DateTimeField(db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        indexes = [models.Index(fields=["status", "due_at"])]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} {self.hours_before} h before"
+
+
+STALE_CLAIM = timedelta(minutes=10)
