@@ -48,8 +48,33 @@ def clashes(*, start, end, room, clinician, patient, exclude=None):
     return reasons
 
 
+def outside_hours(start, end):
+    """A reason when the clinic is closed then (hours and closures from admin), else None."""
+    from sessions.models import ClinicHours, Closure
+
+    local_start, local_end = timezone.localtime(start), timezone.localtime(end)
+    closure = Closure.objects.filter(date=local_start.date()).first()
+    if closure:
+        return f"The clinic is closed on {local_start:%b %-d} ({closure.reason})."
+    if not ClinicHours.objects.exists():
+        return None  # no hours set up yet: nothing to check against
+    hours = ClinicHours.objects.filter(weekday=local_start.weekday()).first()
+    if hours is None:
+        return f"The clinic is closed on {local_start:%A}s."
+    if (
+        local_start.time() < hours.opens
+        or local_end.time() > hours.closes
+        or local_end.date() != local_start.date()
+    ):
+        return f"Outside clinic hours ({hours.opens:%H:%M}–{hours.closes:%H:%M} on {local_start:%A}s)."
+    return None
+
+
 def _check(appointment_type, patient, start):
     reasons = []
+    closed = outside_hours(start, start + timedelta(minutes=appointment_type.duration_minutes))
+    if closed:
+        reasons.append(closed)
     if start <= timezone.now():
         reasons.append("The start time has passed.")
     if not appointment_type.is_active:
@@ -119,6 +144,9 @@ def move(appointment, *, start, room, clinician, by):
         raise BookingError(f"A {appointment.get_status_display().lower()} appointment cannot be moved.")
     end = start + appointment.duration
     reasons = [] if start > timezone.now() else ["The new start time has passed."]
+    closed = outside_hours(start, end)
+    if closed:
+        reasons.append(closed)
     reasons += clashes(
         start=start, end=end, room=room, clinician=clinician, patient=appointment.patient, exclude=appointment
     )

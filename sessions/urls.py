@@ -7,6 +7,7 @@ app_name = "sessions"
 urlpatterns = [
     path("today/", views.today, name="today"),
     path("schedule/", views.calendar, name="calendar"),
+    path("schedule/book/", views.calendar_book, name="calendar_book"),
     path("patients/<uuid:patient_id>/appointments/", views.patient_appointments, name="patient_appointments"),
     path("patients/<uuid:patient_id>/appointments/book/", views.book_appointment, name="book"),
     path(

@@ -1,14 +1,15 @@
 from datetime import datetime, time, timedelta
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clinic import roles
 from clinic.access import patient_view, staff_view
-from patients.models import Patient
 from sessions import scheduling
 from sessions.forms import BookingForm, CancelForm, ProposeForm, SlotForm, TreatmentPlanForm, clinicians
 from sessions.models import Appointment, ClinicHours, Closure, Room, WorkingHours
@@ -112,6 +113,19 @@ def calendar(request):
             "can_book": request.user.has_perm(roles.BOOK_APPOINTMENT),
         },
     )
+
+
+@staff_view(roles.BOOK_APPOINTMENT)
+def calendar_book(request):
+    """The calendar's "Book" box: pick a patient, then the booking form opens on that day."""
+    from clinic.access import get_patient_for
+
+    try:
+        patient = get_patient_for(request.user, request.GET.get("patient", ""), roles.BOOK_APPOINTMENT)
+    except ValidationError:
+        messages.error(request, "Choose a patient to book for.")
+        return redirect("sessions:calendar")
+    return redirect(f"{reverse('sessions:book', args=[patient.external_id])}?date={_day(request):%Y-%m-%d}")
 
 
 # Staff: one patient's appointments ------------------------------------------------------------------
@@ -294,7 +308,10 @@ def propose_for(plan, first_day, preferred_time):
     rooms = {str(room.pk): room for room in Room.objects.filter(is_active=True, is_chair=True)} or {
         str(room.pk): room for room in Room.objects.filter(is_active=True)
     }
-    staff = {str(user.pk): user for user in clinicians()}
+    # Treatments are given by nurses and prescribers, not by integration therapists.
+    staff = {
+        str(user.pk): user for user in clinicians().filter(groups__name__in=[roles.NURSE, roles.PRESCRIBER])
+    }
     shifts = {}
     for shift in WorkingHours.objects.all():
         shifts.setdefault(str(shift.staff_id), {})[shift.weekday] = (shift.starts, shift.ends)
@@ -423,6 +440,3 @@ def portal_change(request, patient, appointment_id):
         appointment.save(update_fields=["reschedule_requested_at", "reschedule_note"])
         messages.success(request, "The clinic will contact you to find a new time.")
     return redirect("portal:appointments")
-
-
-__all__ = ["Patient"]

@@ -12,11 +12,8 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.testing.factories import appointment_type, book_visit, room, sign_consent_for, treatment_plan
+from clinic.testing.factories import appointment_type, book_visit, room, treatment_plan
 from conftest import require_service
-from patients.models import Patient
-from patients.review import record_decision
-from patients.tests.test_screening_flow import complete_intake
 from sessions import sms
 from sessions.models import Appointment, ClinicHours, Reminder
 from sessions.services import BookingError, book, cancel, dispatch_due, move, set_status
@@ -31,25 +28,6 @@ def at(days, hour=10):
 def _sms(settings):
     settings.SMS_BACKEND = "sessions.sms.LocmemBackend"
     sms.outbox.clear()
-
-
-@pytest.fixture
-def cleared(patient_a, nurse, prescriber):
-    """Patient A may be treated by IV: intake verified, approved, consent signed."""
-    patient_a.status = Patient.Status.SCREENING
-    patient_a.treatment_route = "iv"
-    patient_a.save()
-    complete_intake(patient_a, nurse)
-    record_decision(
-        patient_a,
-        outcome="approved",
-        note="Suitable.",
-        conditions="",
-        override_reason="",
-        prescriber=prescriber,
-    )
-    sign_consent_for(patient_a, "iv")
-    return patient_a
 
 
 def test_booking_creates_email_and_sms_reminders_at_72_and_24_hours(patient_a, nurse):
@@ -393,3 +371,19 @@ def test_two_dispatchers_racing_send_each_reminder_once(nurse):
     assert sum(totals) == due
     assert len(mail.outbox) + len(sms.outbox) == due
     assert Reminder.objects.filter(hours_before=72, status="sent").count() == due
+
+
+def test_bookings_outside_clinic_hours_or_on_closures_are_refused(patient_a, nurse):
+    from sessions.models import Closure
+
+    day = timezone.localdate() + timedelta(days=9)
+    ClinicHours.objects.create(weekday=day.weekday(), opens=time(8), closes=time(17))
+    with pytest.raises(BookingError, match="Outside clinic hours"):
+        book_visit(patient_a, nurse, start=timezone.make_aware(datetime.combine(day, time(16, 30))))
+    with pytest.raises(BookingError, match="closed on"):
+        book_visit(
+            patient_a, nurse, start=timezone.make_aware(datetime.combine(day + timedelta(days=1), time(10)))
+        )
+    Closure.objects.create(date=day, reason="Staff training")
+    with pytest.raises(BookingError, match="Staff training"):
+        book_visit(patient_a, nurse, start=timezone.make_aware(datetime.combine(day, time(10))))

@@ -274,6 +274,7 @@ class Command(BaseCommand):
             self._patients()
             self._measures()
             self._screening()
+            self._schedule()
         self.print_logins()
 
     def _clinic(self):
@@ -418,6 +419,110 @@ class Command(BaseCommand):
                     user=patient.user or nurse,
                     ip_address="127.0.0.1",
                     on_clinic_tablet=patient.user is None,
+                )
+
+    def _schedule(self):
+        """Rooms, hours, appointment types and a week of bookings around today."""
+        from sessions.models import (
+            Appointment,
+            AppointmentType,
+            ClinicHours,
+            Room,
+            TreatmentPlan,
+            WorkingHours,
+        )
+        from sessions.services import book
+
+        prep = "Nothing to eat for 4 hours before, clear liquids until 2 hours before.\nBring someone to drive you home; do not drive until tomorrow.\nNo alcohol, benzodiazepines or cannabis for 24 hours before."
+        types = {}
+        for name, kind, minutes, instructions in [
+            ("Consultation", "consultation", 60, "Bring a list of your medicines."),
+            ("IV infusion", "iv", 120, prep),
+            ("IM injection", "im", 90, prep),
+            (
+                "Intranasal esketamine",
+                "intranasal",
+                150,
+                prep + "\nNo nasal decongestant or steroid spray in the hour before.",
+            ),
+            ("Integration session", "integration", 60, ""),
+            ("Follow-up", "follow_up", 30, ""),
+        ]:
+            types[kind] = AppointmentType.objects.get_or_create(
+                name=name, defaults={"kind": kind, "duration_minutes": minutes, "instructions": instructions}
+            )[0]
+        rooms = {
+            name: Room.objects.get_or_create(name=name, defaults={"is_chair": name.startswith("Chair")})[0]
+            for name in ("Chair 1", "Chair 2", "Chair 3", "Consult room")
+        }
+        for weekday in range(5):
+            ClinicHours.objects.get_or_create(
+                weekday=weekday, defaults={"opens": time(8), "closes": time(18)}
+            )
+        ClinicHours.objects.get_or_create(weekday=5, defaults={"opens": time(9), "closes": time(13)})
+        staff = {email.split("@")[0]: User.objects.get(email=email) for email, *_ in STAFF}
+        for key, (starts, ends) in {"nurse": (8, 18), "prescriber": (8, 17), "therapist": (9, 17)}.items():
+            for weekday in range(5):
+                WorkingHours.objects.get_or_create(
+                    staff=staff[key], weekday=weekday, defaults={"starts": time(starts), "ends": time(ends)}
+                )
+        if Appointment.objects.exists():
+            return
+        jordan = Patient.objects.get(legal_family_name="Avery")
+        plan = TreatmentPlan.objects.create(
+            patient=jordan,
+            appointment_type=types["iv"],
+            protocol="IV ketamine 0.5 mg/kg over 40 min",
+            induction_sessions=6,
+            induction_weeks=3,
+            maintenance="every 3–4 weeks, guided by PHQ-9",
+            prescribed_by=staff["prescriber"],
+        )
+        today = timezone.localdate()
+        # This week's Monday, or next week's at a weekend, so the calendar shows a working week.
+        monday = (
+            today - timedelta(days=today.weekday())
+            if today.weekday() < 5
+            else today + timedelta(days=7 - today.weekday())
+        )
+        # (patient, type, weekday offset from Monday, hour, room, clinician, plan session)
+        week = [
+            ("Avery", "iv", 0, 9, "Chair 1", "nurse", 1),
+            ("Avery", "iv", 2, 9, "Chair 1", "nurse", 2),
+            ("Avery", "iv", 4, 9, "Chair 1", "nurse", 3),
+            ("Chen", "intranasal", 1, 10, "Chair 2", "nurse", None),
+            ("Chen", "intranasal", 3, 10, "Chair 2", "nurse", None),
+            ("Avery", "integration", 1, 14, "Consult room", "therapist", None),
+            ("Bell", "consultation", 2, 13, "Consult room", "prescriber", None),
+            ("Okafor", "consultation", 3, 15, "Consult room", "prescriber", None),
+            ("Chen", "follow_up", 4, 11, "Consult room", "prescriber", None),
+        ]
+        for family, kind, offset, hour, room_name, clinician, number in week:
+            patient = Patient.objects.get(legal_family_name=family)
+            start = timezone.make_aware(datetime.combine(monday + timedelta(days=offset), time(hour)))
+            if start > timezone.now():
+                book(
+                    patient=patient,
+                    appointment_type=types[kind],
+                    start=start,
+                    room=rooms[room_name],
+                    clinician=staff[clinician],
+                    by=staff["frontdesk"],
+                    plan=plan if number else None,
+                    series_number=number,
+                )
+            else:  # earlier this week: already happened
+                Appointment.objects.create(
+                    patient=patient,
+                    appointment_type=types[kind],
+                    start=start,
+                    end=start + timedelta(minutes=types[kind].duration_minutes),
+                    room=rooms[room_name],
+                    clinician=staff[clinician],
+                    status=Appointment.Status.COMPLETED,
+                    created_by=staff["frontdesk"],
+                    plan=plan if number else None,
+                    series_number=number,
                 )
 
     def print_logins(self):

@@ -1,0 +1,68 @@
+"""In Chromium: front desk books an induction series from a treatment plan and sees it on the
+calendar; the patient confirms in the portal. Screenshots go to artifacts/screenshots/."""
+
+import re
+from datetime import time, timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from clinic.testing.factories import TEST_PASSWORD, room, treatment_plan
+from sessions.models import ClinicHours
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def sign_in(page, site, email):
+    page.goto(site + "/accounts/login/")
+    page.locator("#id_login").fill(email)
+    page.locator("#id_password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+
+
+def test_front_desk_books_an_induction_series_on_the_calendar(
+    live_server, cleared, front_desk, prescriber, nurse, browser, screenshot
+):
+    site = live_server.url
+    for weekday in range(5):
+        ClinicHours.objects.create(weekday=weekday, opens=time(8), closes=time(18))
+    room("Chair 1")
+    room("Chair 2")
+    plan = treatment_plan(cleared, prescriber)
+    first_day = timezone.localdate() + timedelta(days=7 - timezone.localdate().weekday())  # next Monday
+
+    desk = browser.new_context(viewport={"width": 1280, "height": 900})
+    desk.set_default_timeout(10_000)
+    page = desk.new_page()
+    sign_in(page, site, front_desk.email)
+    expect(page.get_by_role("heading", name=re.compile("^Today"))).to_be_visible()
+    page.goto(f"{site}/patients/{cleared.external_id}/")
+    page.get_by_role("link", name="Appointments").click()
+    page.get_by_role("link", name=plan.protocol).click()
+    page.locator("#id_first_day").fill(first_day.isoformat())
+    page.locator("#id_preferred_time").fill("09:00")
+    page.get_by_role("button", name="Propose slots").click()
+    expect(page.locator("#proposed-slots li")).to_have_count(6)
+    screenshot(page, "40-series-proposed")
+    page.get_by_role("button", name="Book all 6 sessions").click()
+    expect(page.get_by_text("Booked 6 sessions.")).to_be_visible()
+    page.goto(f"{site}/schedule/?view=week&by=room&date={first_day.isoformat()}")
+    expect(page.locator(".calendar .appt")).to_have_count(2)  # at most two a week, 48 h apart
+    screenshot(page, "41-calendar-week-by-room")
+    page.goto(f"{site}/schedule/?view=week&by=clinician&date={(first_day + timedelta(days=7)).isoformat()}")
+    expect(page.locator(".calendar .appt")).to_have_count(2)
+    screenshot(page, "42-calendar-week-by-clinician")
+    desk.close()
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone.set_default_timeout(10_000)
+    page = phone.new_page()
+    sign_in(page, site, cleared.user.email)
+    page.get_by_role("link", name="View").click()
+    expect(page.locator(".portal-appointment")).to_have_count(6)
+    expect(page.get_by_text("No food for 4 hours").first).to_be_visible()
+    page.get_by_role("button", name="Confirm I will come").first.click()
+    expect(page.get_by_text("your appointment is confirmed")).to_be_visible()
+    screenshot(page, "43-portal-appointments")
+    phone.close()
