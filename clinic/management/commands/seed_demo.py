@@ -479,14 +479,9 @@ class Command(BaseCommand):
             prescribed_by=staff["prescriber"],
         )
         today = timezone.localdate()
-        # This week's Monday, or next week's at a weekend, so the calendar shows a working week.
-        monday = (
-            today - timedelta(days=today.weekday())
-            if today.weekday() < 5
-            else today + timedelta(days=7 - today.weekday())
-        )
+        this_monday = today - timedelta(days=today.weekday())
         # (patient, type, weekday offset from Monday, hour, room, clinician, plan session)
-        week = [
+        pattern = [
             ("Avery", "iv", 0, 9, "Chair 1", "nurse", 1),
             ("Avery", "iv", 2, 9, "Chair 1", "nurse", 2),
             ("Avery", "iv", 4, 9, "Chair 1", "nurse", 3),
@@ -497,6 +492,22 @@ class Command(BaseCommand):
             ("Okafor", "consultation", 3, 15, "Consult room", "prescriber", None),
             ("Chen", "follow_up", 4, 11, "Consult room", "prescriber", None),
         ]
+        # This week and next, so the calendar is full whatever day make run starts on.
+        week = [
+            (
+                family,
+                kind,
+                offset + 7 * weeks,
+                hour,
+                room_name,
+                clinician,
+                number + 3 * weeks if number else None,
+            )
+            for weeks in (0, 1)
+            for family, kind, offset, hour, room_name, clinician, number in pattern
+            if weeks == 0 or family in ("Avery", "Chen")
+        ]
+        monday = this_monday
         for family, kind, offset, hour, room_name, clinician, number in week:
             patient = Patient.objects.get(legal_family_name=family)
             start = timezone.make_aware(datetime.combine(monday + timedelta(days=offset), time(hour)))
