@@ -89,6 +89,18 @@ class ClinicSettingsAdmin(SimpleHistoryAdmin):
             "Questionnaires and outcomes",
             {"fields": ("crisis_line", "emergency_number", "outcome_min_followups")},
         ),
+        (
+            "Appointments and reminders",
+            {
+                "fields": (
+                    "reminder_hours",
+                    "sms_reminders",
+                    "quiet_hours_start",
+                    "quiet_hours_end",
+                    "cancellation_window_hours",
+                )
+            },
+        ),
     )
 
     def has_add_permission(self, request):

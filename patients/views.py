@@ -6,6 +6,7 @@ from django.contrib.auth import login
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clinic import roles
@@ -189,8 +190,20 @@ def patient_invite(request, patient):
 def portal_home(request, patient):
     pending = patient.assignments.filter(status="pending").select_related("version").order_by("due_date")
     intake_open = patient.status in (Patient.Status.INQUIRY, Patient.Status.SCREENING)
+    next_appointment = (
+        patient.appointments.filter(status__in=["scheduled", "confirmed"], start__gte=timezone.now())
+        .order_by("start")
+        .first()
+    )
     return render(
-        request, "portal/home.html", {"patient": patient, "pending": pending, "intake_open": intake_open}
+        request,
+        "portal/home.html",
+        {
+            "patient": patient,
+            "pending": pending,
+            "intake_open": intake_open,
+            "next_appointment": next_appointment,
+        },
     )
 
 

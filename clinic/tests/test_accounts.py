@@ -183,3 +183,20 @@ def test_clinical_staff_cannot_open_django_admin(client_for, request, fixture):
     user = request.getfixturevalue(fixture)
     assert client_for(user).get("/admin/").status_code in (302, 403)
     assert client_for(user).get(reverse("admin:clinic_user_changelist")).status_code in (302, 403)
+
+
+def test_administrator_edits_reminder_timing_in_clinic_settings(client_for, administrator):
+    current = ClinicSettings.load()
+    page = (
+        client_for(administrator)
+        .get(reverse("admin:clinic_clinicsettings_change", args=[current.pk]))
+        .content.decode()
+    )
+    for field in (
+        "reminder_hours",
+        "quiet_hours_start",
+        "cancellation_window_hours",
+        "crisis_line",
+        "staff_idle_minutes",
+    ):
+        assert f'name="{field}"' in page

@@ -194,6 +194,8 @@ def test_the_beat_task_runs_the_dispatcher(patient_a, nurse):
 def test_patient_sees_upcoming_appointments_with_instructions_and_confirms(client_for, patient_a, nurse):
     appointment = book_visit(patient_a, nurse, start=at(4))
     client = client_for(patient_a.user)
+    home = client.get(reverse("portal:home")).content.decode()
+    assert f"Next: {timezone.localtime(appointment.start):%a %b %-d}" in home
     page = client.get(reverse("portal:appointments")).content.decode()
     assert "No food for 4 hours" in page
     client.post(reverse("portal:appointment_confirm", args=[appointment.external_id]))
