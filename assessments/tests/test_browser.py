@@ -9,16 +9,9 @@ from playwright.sync_api import expect
 
 from assessments.models import AssessmentResponse, RiskAlert
 from assessments.services import assign, current_version_for, submit_response
-from clinic.testing.factories import TEST_PASSWORD
+from clinic.testing.browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-def sign_in(page, site, email):
-    page.goto(site + "/accounts/login/")
-    page.locator("#id_login").fill(email)
-    page.locator("#id_password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
 
 
 def answer(page, item, label):

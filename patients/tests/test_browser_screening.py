@@ -6,19 +6,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from clinic.testing.factories import TEST_PASSWORD, consent_document
+from clinic.testing.browser import sign_in
+from clinic.testing.factories import consent_document
 from patients.intake import PATIENT_STEPS
 from patients.models import Patient
 from patients.screening import CONDITIONS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-def sign_in(page, site, email):
-    page.goto(site + "/accounts/login/")
-    page.locator("#id_login").fill(email)
-    page.locator("#id_password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
 
 
 def test_intake_consent_verification_and_approval(

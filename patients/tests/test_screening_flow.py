@@ -12,8 +12,9 @@ from clinic.testing.factories import consent_document, sign_consent_for
 from patients.intake import save_section, sections_of
 from patients.models import ConsentSignature, Patient, ScreeningDecision
 from patients.review import may_treat, record_decision, screening_queue
+from patients.screening import CONDITIONS
 
-CLEAN_HISTORY = dict.fromkeys(("aneurysm", "avm", "intracerebral_hemorrhage", "psychosis", "hypertension", "cardiovascular_disease", "recent_mi_stroke", "bipolar", "current_mania", "raised_icp", "raised_iop", "liver_disease", "hyperthyroidism", "personality_disorder", "seizures", "sleep_apnea", "bladder_problems"), "no")  # fmt: skip
+CLEAN_HISTORY = dict.fromkeys((key for key, _ in CONDITIONS), "no")
 MEASUREMENTS = {
     "measured_on": "2026-11-01",
     "height_cm": 170,

@@ -8,17 +8,11 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from clinic.testing.factories import TEST_PASSWORD, room, treatment_plan
+from clinic.testing.browser import sign_in
+from clinic.testing.factories import room, treatment_plan
 from sessions.models import ClinicHours
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-def sign_in(page, site, email):
-    page.goto(site + "/accounts/login/")
-    page.locator("#id_login").fill(email)
-    page.locator("#id_password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
 
 
 def test_front_desk_books_an_induction_series_on_the_calendar(

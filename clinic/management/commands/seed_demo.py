@@ -16,6 +16,7 @@ from assessments.services import assign, current_version_for, submit_response
 from clinic import roles
 from clinic.models import ClinicSettings, User
 from patients.models import Patient
+from patients.screening import CONDITIONS
 
 DEMO_PASSWORD = "clinic-demo-2026"
 
@@ -54,14 +55,7 @@ CONSENTS = {
     ),
     "im": ("Consent to IM ketamine", "ketamine given as an injection into a muscle, with monitoring."),
 }
-HEALTHY_HISTORY = dict.fromkeys(
-    [
-        "aneurysm", "avm", "intracerebral_hemorrhage", "psychosis", "hypertension", "cardiovascular_disease",
-        "recent_mi_stroke", "bipolar", "current_mania", "raised_icp", "raised_iop", "liver_disease",
-        "hyperthyroidism", "personality_disorder", "seizures", "sleep_apnea", "bladder_problems",
-    ],
-    "no",
-)  # fmt: skip
+HEALTHY_HISTORY = dict.fromkeys((key for key, _ in CONDITIONS), "no")
 PATIENT_SECTIONS = {
     "medical_history": {**HEALTHY_HISTORY, "details": ""},
     "psychiatric_history": {
