@@ -7,9 +7,11 @@ from sessions.models import (
     AppointmentType,
     ClinicHours,
     Closure,
+    LedgerEntry,
     Reminder,
     Room,
     TreatmentPlan,
+    Vial,
     WorkingHours,
 )
 
@@ -63,3 +65,41 @@ class TreatmentPlanAdmin(SimpleHistoryAdmin, RecordAdmin):
     list_display = ("patient", "protocol", "induction_sessions", "created_at")
     list_select_related = ("patient",)
     readonly_fields = [field.name for field in TreatmentPlan._meta.fields]
+
+
+class LedgerEntryInline(admin.TabularInline):
+    model = LedgerEntry
+    fk_name = "vial"
+    extra = 0
+    can_delete = False
+    fields = (
+        "created_at",
+        "kind",
+        "change_ml",
+        "balance_after_ml",
+        "recorded_by",
+        "witness",
+        "patient",
+        "reason",
+        "corrects",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Vial)
+class VialAdmin(RecordAdmin):
+    list_display = (
+        "lot",
+        "drug",
+        "concentration_mg_per_ml",
+        "volume_ml",
+        "balance_ml",
+        "expiry",
+        "received_at",
+    )
+    list_filter = ("lot", "expiry")
+    readonly_fields = [field.name for field in Vial._meta.fields]
+    inlines = [LedgerEntryInline]
