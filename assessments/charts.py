@@ -25,7 +25,7 @@ import itertools
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from xml.sax.saxutils import escape, quoteattr
 
@@ -268,6 +268,8 @@ def trend_chart_svg(
     Values outside ``y_min..y_max`` are drawn at the edge of the plot, labelled with their
     real value. With no points the chart shows only the title and "No scores yet".
     """
+    # Scores may come from the database as Decimal or int; the geometry works in floats.
+    y_min, y_max = float(y_min), float(y_max)
     if not y_max > y_min:
         raise ValueError(f"y_max ({y_max}) must be greater than y_min ({y_min})")
     tz = tz or UTC
@@ -275,7 +277,10 @@ def trend_chart_svg(
         _require_aware(p.when, "Point")
     for m in markers:
         _require_aware(m.when, "Marker")
-    points = sorted(points, key=lambda p: p.when)
+    points = sorted((replace(p, value=float(p.value)) for p in points), key=lambda p: p.when)
+    bands = [replace(b, min=float(b.min), max=float(b.max)) for b in bands]
+    baseline = None if baseline is None else float(baseline)
+    threshold = None if threshold is None else (float(threshold[0]), threshold[1])
     markers = sorted(markers, key=lambda m: m.when)
 
     slug = _slug(title)
@@ -324,7 +329,7 @@ def trend_chart_svg(
     if bands:
         gutter = max(_text_width(b.label, LABEL_SIZE) for b in bands) + 10
         gutter = min(gutter, (plot_right - plot_left) * 0.35)
-    data_left = plot_left + 22
+    data_left = plot_left + 26  # room for a centred "Baseline" label at the first point
     data_right = plot_right - gutter - 18
 
     # -- time scale
@@ -443,9 +448,13 @@ def trend_chart_svg(
         )
         label = _short_date(d)
         if show_year and d.year != previous_year:
-            label = f"{label} {d.year}"
+            label = f"{label}, {d.year}"
         previous_year = d.year
-        out.append(_text(x, plot_bottom + 15, label, fill=MUTED, text_anchor="middle", class_="chart-x-tick"))
+        half = _text_width(label, LABEL_SIZE) / 2
+        label_x = min(max(x, half + 2), width - half - 2)  # keep the label inside the drawing
+        out.append(
+            _text(label_x, plot_bottom + 15, label, fill=MUTED, text_anchor="middle", class_="chart-x-tick")
+        )
     out.append("</g>")
 
     # -- markers: thin dashed vertical lines with labels above the plot (row 0 nearest the plot)
@@ -505,34 +514,38 @@ def trend_chart_svg(
     obstacles.extend(point_boxes)
     point_texts: list[str] = []
     for p, (x, y) in zip(points, coords, strict=True):
-        value_text = _fmt_value(p.value)
-        above = _stack_above(x, y, value_text, p.label, plot_left, plot_right)
-        below = _stack_below(x, y, value_text, p.label, plot_left, plot_right)
-        options = [above, below]
+        options = _label_options(x, y, _fmt_value(p.value), p.label, plot_box)
         chosen = next(
-            (o for strict in (True, False) for o in options if all(free(item[4], strict) for item in o)),
+            (o for strict in (True, False) for o in options if all(free(item.box, strict) for item in o)),
             None,
         )
         if chosen is None:  # crowded: prefer whichever stays inside the plot
-            chosen = next((o for o in options if all(item[4].inside(plot_box) for item in o)), above)
-        for text, tx, ty, kind, box in chosen:
-            obstacles.append(box)
-            if kind == "value":
+            chosen = next((o for o in options if all(item.box.inside(plot_box) for item in o)), options[0])
+        for item in chosen:
+            obstacles.append(item.box)
+            if item.kind == "value":
                 point_texts.append(
                     _text(
-                        tx,
-                        ty,
-                        text,
+                        item.x,
+                        item.y,
+                        item.text,
                         size=VALUE_SIZE,
                         font_weight="bold",
                         fill=INK,
-                        text_anchor="middle",
+                        text_anchor=item.anchor,
                         class_="chart-value",
                     )
                 )
             else:
                 point_texts.append(
-                    _text(tx, ty, text, fill=MUTED, text_anchor="middle", class_="chart-point-label")
+                    _text(
+                        item.x,
+                        item.y,
+                        item.text,
+                        fill=MUTED,
+                        text_anchor=item.anchor,
+                        class_="chart-point-label",
+                    )
                 )
 
     ref_texts = []
@@ -578,44 +591,47 @@ def trend_chart_svg(
     return "\n".join(out)
 
 
-def _stack_above(
-    x: float, y: float, value: str, label: str, lo: float, hi: float
-) -> list[tuple[str, float, float, str, _Box]]:
-    """Value above the point, optional label under the value (between value and point).
+@dataclass(frozen=True)
+class _Label:
+    text: str
+    x: float
+    y: float
+    kind: str  # "value" or "label"
+    anchor: str
+    box: _Box
 
-    Texts are shifted sideways, if needed, to stay between ``lo`` and ``hi``.
+
+def _label_options(x: float, y: float, value: str, label: str, area: _Box) -> list[list[_Label]]:
+    """Where a point's value (and optional label under it) can go, best first.
+
+    Above the point, below it, then to its right and left. Stacks are shifted just enough to
+    stay within ``area`` where they can be (sideways when centred, up/down when beside).
     """
-    x = _fit(x, (value, VALUE_SIZE), (label, LABEL_SIZE), lo, hi)
-    items = []
-    base = y - POINT_RADIUS - 4
-    if label:
-        items.append(_placed(label, x, base, LABEL_SIZE, "label"))
-        base -= LABEL_SIZE + 1
-    items.append(_placed(value, x, base, VALUE_SIZE, "value"))
-    return items
+    lo, hi = area.x0, area.x1
+    texts = [(value, VALUE_SIZE, "value")] + ([(label, LABEL_SIZE, "label")] if label else [])
+    half = max(_text_width(text, size) for text, size, _ in texts) / 2
+    cx = min(max(x, lo + half + 1), hi - half - 1)
+    line_gap = LABEL_SIZE + 1
 
+    def stack(sx: float, first_baseline: float, anchor: str) -> list[_Label]:
+        out = []
+        baseline = first_baseline
+        for text, size, kind in texts:
+            out.append(_Label(text, sx, baseline, kind, anchor, _text_box(sx, baseline, text, size, anchor)))
+            baseline += line_gap
+        return out
 
-def _stack_below(
-    x: float, y: float, value: str, label: str, lo: float, hi: float
-) -> list[tuple[str, float, float, str, _Box]]:
-    """Value below the point, optional label under the value."""
-    x = _fit(x, (value, VALUE_SIZE), (label, LABEL_SIZE), lo, hi)
-    base = y + POINT_RADIUS + 3 + VALUE_SIZE * 0.78
-    items = [_placed(value, x, base, VALUE_SIZE, "value")]
-    if label:
-        base += LABEL_SIZE + 1
-        items.append(_placed(label, x, base, LABEL_SIZE, "label"))
-    return items
-
-
-def _fit(x: float, value: tuple[str, float], label: tuple[str, float], lo: float, hi: float) -> float:
-    """Centre for a value/label stack, moved sideways just enough to stay within lo..hi."""
-    half = max(_text_width(text, size) for text, size in (value, label)) / 2
-    return min(max(x, lo + half + 1), hi - half - 1)
-
-
-def _placed(text: str, x: float, y: float, size: float, kind: str) -> tuple[str, float, float, str, _Box]:
-    return (text, x, y, kind, _text_box(x, y, text, size))
+    above_baseline = y - POINT_RADIUS - 4 - (line_gap if label else 0)
+    below_baseline = y + POINT_RADIUS + 3 + VALUE_SIZE * 0.78
+    side_baseline = y + VALUE_SIZE * 0.35 - (line_gap / 2 if label else 0)
+    side_height = line_gap if label else 0
+    side_baseline = min(max(side_baseline, area.y0 + VALUE_SIZE * 0.78 + 1), area.y1 - side_height - 3.5)
+    return [
+        stack(cx, above_baseline, "middle"),
+        stack(cx, below_baseline, "middle"),
+        stack(x + POINT_RADIUS + 4, side_baseline, "start"),
+        stack(x - POINT_RADIUS - 4, side_baseline, "end"),
+    ]
 
 
 def _point_words(p: Point, tz: tzinfo) -> str:
