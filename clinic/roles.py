@@ -43,6 +43,12 @@ _SCHEDULING_ADMIN = [
     for action in ("view", "add", "change", "delete")
 ] + ["treatment_sessions.view_reminder"]
 
+VIEW_LEDGER = "treatment_sessions.view_vial"
+RECEIVE_VIAL = "treatment_sessions.add_vial"
+ADD_LEDGER_ENTRY = "treatment_sessions.add_ledgerentry"
+LEDGER_REPORT = "treatment_sessions.view_ledgerentry"
+_LEDGER = [VIEW_LEDGER, RECEIVE_VIAL, ADD_LEDGER_ENTRY, LEDGER_REPORT]
+
 _MEASUREMENT = [
     VIEW_RESPONSES,
     ADD_RESPONSE,
@@ -77,6 +83,8 @@ ROLE_PERMISSIONS = {
         "patients.change_screeningrule",
         VIEW_APPOINTMENTS,
         *_SCHEDULING_ADMIN,
+        VIEW_LEDGER,
+        LEDGER_REPORT,
     ],
     PRESCRIBER: [
         *_REGISTER_PATIENTS,
@@ -89,6 +97,7 @@ ROLE_PERMISSIONS = {
         WITNESS_CONSENT,
         *_SCHEDULING,
         ADD_PLAN,
+        *_LEDGER,
     ],
     NURSE: [
         *_REGISTER_PATIENTS,
@@ -99,6 +108,7 @@ ROLE_PERMISSIONS = {
         VIEW_SCREENING,
         WITNESS_CONSENT,
         *_SCHEDULING,
+        *_LEDGER,
     ],
     THERAPIST: [
         VIEW_PATIENT,
