@@ -162,16 +162,16 @@ def screenshot():
     return take
 
 
-_serialized_database = {}
-
-
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     from django.db import connections
 
     contents = getattr(connections["default"], "_test_serialized_contents", None)
     if contents:
-        _serialized_database["default"] = contents
+        # Playwright's sync API switches greenlets, after which Django hands out a fresh connection
+        # object without the snapshot that serialized_rollback restores. On the class, every
+        # connection object has it, whichever fixture started Playwright first.
+        type(connections["default"])._test_serialized_contents = contents
     yield
     # Connections opened inside Playwright's greenlets are out of reach of close_all(); PostgreSQL
     # will not drop the test database while they live, so end them first.
@@ -182,25 +182,3 @@ def django_db_setup(django_db_setup, django_db_blocker):
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
-
-
-def _reattach_snapshot():
-    # Playwright's sync API switches greenlets, after which Django hands out a fresh connection
-    # object without the snapshot that serialized_rollback restores: give it back, before the
-    # flush that ends a transactional test and before the next test loads it.
-    if "default" in _serialized_database:
-        from django.db import connections
-
-        connection = connections["default"]
-        if not getattr(connection, "_test_serialized_contents", None):
-            connection._test_serialized_contents = _serialized_database["default"]
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item):
-    _reattach_snapshot()
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_teardown(item):
-    _reattach_snapshot()

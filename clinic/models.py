@@ -1,5 +1,6 @@
 import uuid
 from datetime import time
+from decimal import Decimal
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.cache import cache
@@ -139,6 +140,51 @@ class ClinicSettings(models.Model):
         help_text="Patients may cancel or ask to reschedule in the portal until this many hours before; "
         "a cancellation inside the window counts as late.",
     )
+    # Charting: doses and monitoring (domain.md, "Routes and dosing" and "Monitoring"). Defaults, not advice.
+    max_mg_per_kg = models.DecimalField(
+        "maximum mg/kg (IV, IM)",
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("1.00"),
+        validators=[MinValueValidator(Decimal("0.05")), MaxValueValidator(Decimal("2"))],
+        help_text="An order above this is a hard stop that only a prescriber can override, with a reason.",
+    )
+    max_dose_mg = models.DecimalField(
+        "maximum dose mg (IV, IM)",
+        max_digits=5,
+        decimal_places=1,
+        default=Decimal("150.0"),
+        validators=[MinValueValidator(Decimal("1"))],
+    )
+    max_esketamine_mg = models.DecimalField(
+        "maximum esketamine dose mg", max_digits=4, decimal_places=1, default=Decimal("84.0")
+    )
+    weight_valid_days = models.PositiveSmallIntegerField(
+        "weight valid for (days)",
+        default=0,
+        validators=[MaxValueValidator(30)],
+        help_text="0: the weight for a weight-based dose must be taken the same day.",
+    )
+    monitoring_minutes = models.PositiveSmallIntegerField(
+        "monitoring after the dose starts (minutes)",
+        default=120,
+        validators=[MinValueValidator(30), MaxValueValidator(360)],
+        help_text="Vitals are expected until then; esketamine always at least 120.",
+    )
+    hold_sbp = models.PositiveSmallIntegerField("pre-dose hold: systolic above", default=160)
+    hold_dbp = models.PositiveSmallIntegerField("pre-dose hold: diastolic above", default=100)
+    caution_sbp = models.PositiveSmallIntegerField("pre-dose caution: systolic above", default=140)
+    caution_dbp = models.PositiveSmallIntegerField("pre-dose caution: diastolic above", default=90)
+    alert_sbp_above = models.PositiveSmallIntegerField("alert: systolic above", default=180)
+    alert_dbp_above = models.PositiveSmallIntegerField("alert: diastolic above", default=110)
+    alert_hr_above = models.PositiveSmallIntegerField("alert: heart rate above", default=120)
+    alert_hr_below = models.PositiveSmallIntegerField("alert: heart rate below", default=50)
+    alert_spo2_below = models.PositiveSmallIntegerField("alert: SpO2 below", default=92)
+    alert_rr_below = models.PositiveSmallIntegerField("alert: respiratory rate below", default=10)
+    alert_rr_above = models.PositiveSmallIntegerField("alert: respiratory rate above", default=24)
+    moaas_alert_at_most = models.PositiveSmallIntegerField(
+        "alert: MOAA/S at or below", default=2, validators=[MaxValueValidator(5)]
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -156,6 +202,34 @@ class ClinicSettings(models.Model):
     @property
     def reminder_offsets(self):
         return sorted({int(part) for part in self.reminder_hours.split(",") if part.strip()}, reverse=True)
+
+    def thresholds(self):
+        """The alert thresholds in force, in the shape sessions.monitoring expects."""
+        return {
+            "pre_dose_hold": {"sbp": self.hold_sbp, "dbp": self.hold_dbp},
+            "pre_dose_caution": {"sbp": self.caution_sbp, "dbp": self.caution_dbp},
+            "during": {
+                "sbp_above": self.alert_sbp_above,
+                "dbp_above": self.alert_dbp_above,
+                "hr_above": self.alert_hr_above,
+                "hr_below": self.alert_hr_below,
+                "spo2_below": self.alert_spo2_below,
+                "rr_below": self.alert_rr_below,
+                "rr_above": self.alert_rr_above,
+            },
+            "moaas_alert_at_most": self.moaas_alert_at_most,
+        }
+
+    def dose_limits(self, route):
+        from sessions.dosing import Limits
+
+        if route == "intranasal":
+            return Limits(max_mg_per_kg=self.max_mg_per_kg, max_mg=self.max_esketamine_mg)
+        return Limits(
+            max_mg_per_kg=self.max_mg_per_kg,
+            max_mg=self.max_dose_mg,
+            weight_max_age_days=self.weight_valid_days,
+        )
 
     @classmethod
     def load(cls):

@@ -49,6 +49,14 @@ ADD_LEDGER_ENTRY = "treatment_sessions.add_ledgerentry"
 LEDGER_REPORT = "treatment_sessions.view_ledgerentry"
 _LEDGER = [VIEW_LEDGER, RECEIVE_VIAL, ADD_LEDGER_ENTRY, LEDGER_REPORT]
 
+VIEW_SESSION = "treatment_sessions.view_treatmentsession"
+START_SESSION = "treatment_sessions.add_treatmentsession"
+CHART_SESSION = "treatment_sessions.change_treatmentsession"
+ORDER_DOSE = "treatment_sessions.order_dose"
+SIGN_SESSION = "treatment_sessions.sign_session"
+ADD_ADDENDUM = "treatment_sessions.add_sessionaddendum"
+_CHARTING = [VIEW_SESSION, START_SESSION, CHART_SESSION, SIGN_SESSION, ADD_ADDENDUM]
+
 _MEASUREMENT = [
     VIEW_RESPONSES,
     ADD_RESPONSE,
@@ -85,6 +93,9 @@ ROLE_PERMISSIONS = {
         *_SCHEDULING_ADMIN,
         VIEW_LEDGER,
         LEDGER_REPORT,
+        "treatment_sessions.view_cadssitem",
+        "treatment_sessions.add_cadssitem",
+        "treatment_sessions.change_cadssitem",
     ],
     PRESCRIBER: [
         *_REGISTER_PATIENTS,
@@ -98,6 +109,8 @@ ROLE_PERMISSIONS = {
         *_SCHEDULING,
         ADD_PLAN,
         *_LEDGER,
+        *_CHARTING,
+        ORDER_DOSE,
     ],
     NURSE: [
         *_REGISTER_PATIENTS,
@@ -109,6 +122,7 @@ ROLE_PERMISSIONS = {
         WITNESS_CONSENT,
         *_SCHEDULING,
         *_LEDGER,
+        *_CHARTING,
     ],
     THERAPIST: [
         VIEW_PATIENT,
@@ -117,6 +131,7 @@ ROLE_PERMISSIONS = {
         VIEW_INTAKE,
         VIEW_SCREENING,
         VIEW_APPOINTMENTS,
+        VIEW_SESSION,
     ],
     FRONT_DESK: [*_REGISTER_PATIENTS, VIEW_INTAKE, CHANGE_INTAKE, WITNESS_CONSENT, *_SCHEDULING],
 }

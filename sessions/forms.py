@@ -65,6 +65,9 @@ class TreatmentPlanForm(forms.ModelForm):
             "min_hours_between",
             "max_per_week",
             "maintenance",
+            "mg_per_kg",
+            "infusion_minutes",
+            "fixed_dose_mg",
         ]
         labels = {"appointment_type": "Treatment"}
 
@@ -75,7 +78,7 @@ class TreatmentPlanForm(forms.ModelForm):
         )
         for field in self.fields.values():
             field.widget.attrs.setdefault(
-                "class", "form-select" if isinstance(field, forms.ModelChoiceField) else "form-control"
+                "class", "form-select" if isinstance(field, forms.ChoiceField) else "form-control"
             )
 
 

@@ -1,6 +1,7 @@
 """factory_boy factories for tests. Every value is fake."""
 
 from datetime import date
+from decimal import Decimal
 
 import factory
 from django.contrib.auth.models import Group
@@ -118,6 +119,8 @@ def treatment_plan(patient, prescriber, sessions=6):
         patient=patient,
         appointment_type=appointment_type("iv", 120, name="IV infusion"),
         protocol="IV ketamine 0.5 mg/kg over 40 min",
+        mg_per_kg=Decimal("0.5"),
+        infusion_minutes=40,
         induction_sessions=sessions,
         induction_weeks=3,
         prescribed_by=prescriber,

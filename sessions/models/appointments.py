@@ -1,6 +1,7 @@
 """Scheduling: appointment types, rooms, hours, treatment plans, appointments and their reminders."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -145,6 +146,28 @@ class TreatmentPlan(ExternalIdModel):
     maintenance = models.CharField(
         max_length=200, blank=True, help_text="e.g. every 3–4 weeks, guided by PHQ-9"
     )
+    # The dose the charting calculator starts from (domain.md, "Routes and dosing").
+    mg_per_kg = models.DecimalField(
+        "mg/kg",
+        max_digits=5,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.05")), MaxValueValidator(Decimal("2"))],
+        help_text="IV and IM: e.g. 0.5",
+    )
+    infusion_minutes = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(2), MaxValueValidator(100)],
+        help_text="IV: e.g. 40",
+    )
+    fixed_dose_mg = models.PositiveSmallIntegerField(
+        "esketamine dose (mg)",
+        null=True,
+        blank=True,
+        choices=[(28, "28 mg"), (56, "56 mg"), (84, "84 mg")],
+    )
     prescribed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     history = HistoricalRecords()
@@ -154,6 +177,18 @@ class TreatmentPlan(ExternalIdModel):
 
     def __str__(self):
         return f"{self.protocol} × {self.induction_sessions}"
+
+    def clean(self):
+        route = self.appointment_type.route if self.appointment_type_id else ""
+        errors = {}
+        if route in ("iv", "im") and self.mg_per_kg is None:
+            errors["mg_per_kg"] = "A weight-based plan needs its mg/kg."
+        if route == "iv" and self.infusion_minutes is None:
+            errors["infusion_minutes"] = "An IV plan needs the infusion length in minutes."
+        if route == "intranasal" and self.fixed_dose_mg is None:
+            errors["fixed_dose_mg"] = "An esketamine plan needs its dose (28, 56 or 84 mg)."
+        if errors:
+            raise ValidationError(errors)
 
 
 class Appointment(ExternalIdModel):

@@ -5,6 +5,7 @@ here is invented.
 """
 
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
@@ -467,6 +468,8 @@ class Command(BaseCommand):
             patient=jordan,
             appointment_type=types["iv"],
             protocol="IV ketamine 0.5 mg/kg over 40 min",
+            mg_per_kg=Decimal("0.5"),
+            infusion_minutes=40,
             induction_sessions=6,
             induction_weeks=3,
             maintenance="every 3–4 weeks, guided by PHQ-9",

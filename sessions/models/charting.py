@@ -1,0 +1,408 @@
+"""Treatment-session charting: one chart per treatment appointment, from checklist to signatures.
+
+A chart is written by a nurse and a prescriber during the session. Once both have signed it is
+locked: the chart and every reading, observation, adverse event and alert on it refuse to change
+(here, in every view and in admin), and corrections are addenda beside the original
+(domain.md, "Privacy and security": signed clinical notes lock; later changes are addenda).
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from clinic.models import ExternalIdModel
+from patients.models import Patient
+from sessions.models.appointments import Appointment
+from sessions.models.ledger import LedgerEntry, Vial
+from sessions.monitoring import CADSS_MAX, PLAUSIBLE, Reading
+
+#: A reading charted more than this long after it was taken is shown as a late entry.
+LATE_ENTRY_AFTER = timedelta(minutes=5)
+
+LOCKED_MESSAGE = "This session record is signed and locked; add an addendum instead."
+
+
+class LockedRecord(ValidationError):
+    def __init__(self):
+        super().__init__(LOCKED_MESSAGE)
+
+
+def _range(field):
+    low, high = PLAUSIBLE[field]
+    return [MinValueValidator(low), MaxValueValidator(high)]
+
+
+class TreatmentSession(ExternalIdModel):
+    class Route(models.TextChoices):
+        IV = "iv", "IV infusion"
+        IM = "im", "IM injection"
+        INTRANASAL = "intranasal", "Intranasal esketamine"
+
+    class Status(models.TextChoices):
+        CHARTING = "charting", "Charting"
+        DISCHARGED = "discharged", "Discharged, awaiting signatures"
+        SIGNED = "signed", "Signed and locked"
+
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.PROTECT, related_name="treatment_session"
+    )
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="treatment_sessions")
+    route = models.CharField(max_length=12, choices=Route.choices)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.CHARTING)
+    started_at = models.DateTimeField(default=timezone.now)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    # Pre-session: the checklist ({key: "yes" | "no" | "na"}), today's weight, a mood rating.
+    checklist = models.JSONField(default=dict, blank=True)
+    checklist_note = models.CharField(max_length=300, blank=True)
+    checklist_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    checklist_at = models.DateTimeField(null=True, blank=True)
+    weight_kg = models.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("25")), MaxValueValidator(Decimal("350"))],
+    )
+    weight_measured_on = models.DateField(null=True, blank=True)
+    mood_pre = models.PositiveSmallIntegerField(
+        "pre-dose mood (0–10)", null=True, blank=True, validators=[MaxValueValidator(10)]
+    )
+
+    # The prescriber's order. Overrides (a pre-dose hold, a dose over the clinic maximum) carry a reason.
+    ordered_mg_per_kg = models.DecimalField(max_digits=5, decimal_places=3, null=True, blank=True)
+    ordered_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    ordered_dose_mg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    ordered_concentration = models.DecimalField(
+        "concentration (mg/mL)", max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    ordered_volume_ml = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    ordered_rate_ml_per_h = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    ordered_devices = models.PositiveSmallIntegerField(null=True, blank=True)
+    hold_override_reason = models.TextField(blank=True)
+    limit_override_reason = models.TextField(blank=True)
+    ordered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ordered_at = models.DateTimeField(null=True, blank=True)
+
+    # The nurse's administration, drawn on a vial in the ledger (IV, IM) or from a device lot (esketamine).
+    vial = models.ForeignKey(Vial, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    ledger_entry = models.OneToOneField(
+        LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="treatment_session"
+    )
+    lot_number = models.CharField(max_length=60, blank=True)
+    administered_volume_ml = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    administered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    dose_started_at = models.DateTimeField(
+        null=True, blank=True, help_text="Infusion start, injection, or the first esketamine device."
+    )
+
+    # Discharge.
+    aldrete = models.JSONField(default=dict, blank=True)
+    vitals_near_baseline = models.BooleanField(null=True)
+    alert_and_oriented = models.BooleanField(null=True)
+    escort_present = models.BooleanField(null=True)
+    escort_name = models.CharField(max_length=150, blank=True)
+    instructions_given = models.BooleanField(null=True)
+    discharge_note = models.TextField(blank=True)
+    discharged_at = models.DateTimeField(null=True, blank=True)
+    discharged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    # Spravato REMS answers that the chart cannot supply by itself.
+    rems = models.JSONField(default=dict, blank=True)
+
+    nurse_signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    nurse_signed_at = models.DateTimeField(null=True, blank=True)
+    prescriber_signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    prescriber_signed_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-started_at"]
+        permissions = [
+            ("order_dose", "Can order a dose and override a pre-dose hold"),
+            ("sign_session", "Can sign a treatment session record"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_route_display()} {timezone.localtime(self.started_at):%Y-%m-%d}"
+
+    @property
+    def is_locked(self):
+        return self.status == self.Status.SIGNED
+
+    @property
+    def is_ordered(self):
+        return self.ordered_at is not None
+
+    @property
+    def is_administered(self):
+        return self.dose_started_at is not None
+
+    @property
+    def is_weight_based(self):
+        return self.route in (self.Route.IV, self.Route.IM)
+
+    @property
+    def infusion_end(self):
+        if self.route == self.Route.IV and self.dose_started_at and self.ordered_minutes:
+            return self.dose_started_at + timedelta(minutes=self.ordered_minutes)
+        return None
+
+    def minutes_from_dose(self, when):
+        if self.dose_started_at is None:
+            return None
+        return int((when - self.dose_started_at).total_seconds() // 60)
+
+    def save(self, *args, **kwargs):
+        if self.pk and type(self).objects.filter(pk=self.pk, status=self.Status.SIGNED).exists():
+            raise LockedRecord()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Session records are never deleted.")
+
+
+def _refuse_if_signed(session_id):
+    if TreatmentSession.objects.filter(pk=session_id, status=TreatmentSession.Status.SIGNED).exists():
+        raise LockedRecord()
+
+
+class ChartEntry(models.Model):
+    """Something charted on a session at a time: refuses changes once the session is signed."""
+
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT)
+    taken_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        abstract = True
+        ordering = ["taken_at", "pk"]
+
+    def save(self, *args, **kwargs):
+        _refuse_if_signed(self.session_id)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Charted entries are never deleted; record an addendum instead.")
+
+    @property
+    def late_entry(self):
+        return self.recorded_at - self.taken_at > LATE_ENTRY_AFTER
+
+
+class VitalSignReading(ChartEntry):
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="vitals")
+    sbp = models.PositiveSmallIntegerField("systolic", null=True, blank=True, validators=_range("sbp"))
+    dbp = models.PositiveSmallIntegerField("diastolic", null=True, blank=True, validators=_range("dbp"))
+    hr = models.PositiveSmallIntegerField("heart rate", null=True, blank=True, validators=_range("hr"))
+    spo2 = models.PositiveSmallIntegerField("SpO2", null=True, blank=True, validators=_range("spo2"))
+    rr = models.PositiveSmallIntegerField("respiratory rate", null=True, blank=True, validators=_range("rr"))
+    temp_c = models.DecimalField(
+        "temperature (°C)",
+        max_digits=3,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("30")), MaxValueValidator(Decimal("43"))],
+    )
+    pre_dose = models.BooleanField(default=False)
+    flags = models.JSONField(default=list, blank=True, help_text="Threshold messages in force when charted.")
+
+    class Meta(ChartEntry.Meta):
+        pass
+
+    def __str__(self):
+        return f"{self.bp} HR {self.hr or '–'}"
+
+    @property
+    def bp(self):
+        return f"{self.sbp}/{self.dbp}" if self.sbp and self.dbp else "–"
+
+    def as_reading(self):
+        return Reading(
+            sbp=self.sbp,
+            dbp=self.dbp,
+            hr=self.hr,
+            spo2=self.spo2,
+            rr=self.rr,
+            temp_c=float(self.temp_c) if self.temp_c is not None else None,
+        )
+
+
+class CadssItem(models.Model):
+    """A CADSS item, loaded by a clinic that holds the licence (the wording is copyrighted: none ships)."""
+
+    class Subscale(models.TextChoices):
+        DEPERSONALIZATION = "depersonalization", "Depersonalization"
+        DEREALIZATION = "derealization", "Derealization"
+        AMNESIA = "amnesia", "Amnesia"
+        OTHER = "other", "Other"
+
+    number = models.PositiveSmallIntegerField(
+        unique=True, validators=[MinValueValidator(1), MaxValueValidator(23)]
+    )
+    text = models.TextField()
+    subscale = models.CharField(max_length=20, choices=Subscale.choices)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = "CADSS item"
+
+    def __str__(self):
+        return f"CADSS {self.number}"
+
+
+class SedationObservation(ChartEntry):
+    """MOAA/S sedation and CADSS dissociation at a timepoint."""
+
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="observations")
+    moaas = models.PositiveSmallIntegerField(
+        "MOAA/S", null=True, blank=True, validators=[MaxValueValidator(5)]
+    )
+    cadss_total = models.PositiveSmallIntegerField(
+        "CADSS total", null=True, blank=True, validators=[MaxValueValidator(CADSS_MAX)]
+    )
+    cadss_depersonalization = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(CADSS_MAX)]
+    )
+    cadss_derealization = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(CADSS_MAX)]
+    )
+    cadss_amnesia = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(CADSS_MAX)]
+    )
+    cadss_items = models.JSONField(
+        default=dict, blank=True, help_text="{item number: 0–4} when items are loaded"
+    )
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta(ChartEntry.Meta):
+        pass
+
+    def __str__(self):
+        return f"MOAA/S {self.moaas} CADSS {self.cadss_total}"
+
+
+class AdverseEvent(ChartEntry):
+    class Kind(models.TextChoices):
+        NAUSEA = "nausea_vomiting", "Nausea / vomiting"
+        HYPERTENSION = "hypertension", "Hypertension"
+        TACHYCARDIA = "tachycardia", "Tachycardia"
+        AGITATION = "agitation", "Agitation"
+        EMERGENCE = "emergence_reaction", "Emergence reaction"
+        RESPIRATORY_DEPRESSION = "respiratory_depression", "Respiratory depression"
+        OTHER = "other", "Other"
+
+    class Severity(models.TextChoices):
+        MILD = "mild", "Mild"
+        MODERATE = "moderate", "Moderate"
+        SEVERE = "severe", "Severe"
+
+    class Outcome(models.TextChoices):
+        RESOLVED = "resolved", "Resolved"
+        IMPROVING = "improving", "Improving"
+        ONGOING = "ongoing", "Ongoing"
+        TRANSFERRED = "transferred", "Transferred to emergency care"
+
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="adverse_events")
+    kind = models.CharField(max_length=25, choices=Kind.choices)
+    description = models.CharField(max_length=300, blank=True)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    intervention = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="e.g. ondansetron 4 mg IV, labetalol, clonidine, paused infusion",
+    )
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    serious = models.BooleanField("serious adverse event", default=False)
+
+    class Meta(ChartEntry.Meta):
+        pass
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.get_severity_display().lower()})"
+
+
+class SessionAlert(models.Model):
+    """A value past a threshold during a session: shown until someone acknowledges it."""
+
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="alerts")
+    raised_at = models.DateTimeField(default=timezone.now)
+    message = models.CharField(max_length=300)
+    vital = models.ForeignKey(
+        VitalSignReading, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    observation = models.ForeignKey(
+        SedationObservation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    adverse_event = models.ForeignKey(
+        AdverseEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledgement = models.CharField("action taken", max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["raised_at", "pk"]
+
+    def __str__(self):
+        return self.message
+
+    def save(self, *args, **kwargs):
+        _refuse_if_signed(self.session_id)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Alerts are never deleted; acknowledge them.")
+
+    @property
+    def is_open(self):
+        return self.acknowledged_at is None
+
+
+class SessionAddendum(models.Model):
+    """A correction or late note on a signed session: who, when, why, beside the original."""
+
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="addenda")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField("why", max_length=200)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name_plural = "session addenda"
+
+    def __str__(self):
+        return f"Addendum {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError("An addendum is never changed; add another one.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Addenda are never deleted.")
