@@ -101,6 +101,26 @@ class ClinicSettingsAdmin(SimpleHistoryAdmin):
                 )
             },
         ),
+        (
+            "Dosing limits",
+            {"fields": ("max_mg_per_kg", "max_dose_mg", "max_esketamine_mg", "weight_valid_days")},
+        ),
+        (
+            "Monitoring thresholds",
+            {
+                "description": "Applied while charting and shown wherever they are applied.",
+                "fields": (
+                    "monitoring_minutes",
+                    ("hold_sbp", "hold_dbp"),
+                    ("caution_sbp", "caution_dbp"),
+                    ("alert_sbp_above", "alert_dbp_above"),
+                    ("alert_hr_above", "alert_hr_below"),
+                    "alert_spo2_below",
+                    ("alert_rr_below", "alert_rr_above"),
+                    "moaas_alert_at_most",
+                ),
+            },
+        ),
     )
 
     def has_add_permission(self, request):

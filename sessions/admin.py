@@ -3,15 +3,22 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.admin import RecordAdmin
 from sessions.models import (
+    AdverseEvent,
     Appointment,
     AppointmentType,
+    CadssItem,
     ClinicHours,
     Closure,
     LedgerEntry,
     Reminder,
     Room,
+    SedationObservation,
+    SessionAddendum,
+    SessionAlert,
     TreatmentPlan,
+    TreatmentSession,
     Vial,
+    VitalSignReading,
     WorkingHours,
 )
 
@@ -103,3 +110,47 @@ class VialAdmin(RecordAdmin):
     list_filter = ("lot", "expiry")
     readonly_fields = [field.name for field in Vial._meta.fields]
     inlines = [LedgerEntryInline]
+
+
+def _chart_inline(chart_model, shown):
+    class Inline(admin.TabularInline):
+        model = chart_model
+        extra = 0
+        can_delete = False
+        fields = shown
+        readonly_fields = shown
+
+        def has_add_permission(self, request, obj=None):
+            return False
+
+        def has_change_permission(self, request, obj=None):
+            return False
+
+    Inline.__name__ = f"{chart_model.__name__}Inline"
+    return Inline
+
+
+@admin.register(TreatmentSession)
+class TreatmentSessionAdmin(SimpleHistoryAdmin, RecordAdmin):
+    """Charted in the application only: here every session, signed or not, is read-only."""
+
+    list_display = ("patient", "route", "status", "started_at", "ordered_dose_mg", "lot_number")
+    list_filter = ("route", "status")
+    list_select_related = ("patient",)
+    date_hierarchy = "started_at"
+    readonly_fields = [field.name for field in TreatmentSession._meta.fields]
+    inlines = [
+        _chart_inline(VitalSignReading, ("taken_at", "sbp", "dbp", "hr", "spo2", "rr", "temp_c", "flags")),
+        _chart_inline(SedationObservation, ("taken_at", "moaas", "cadss_total", "note")),
+        _chart_inline(AdverseEvent, ("taken_at", "kind", "severity", "intervention", "outcome", "serious")),
+        _chart_inline(SessionAlert, ("raised_at", "message", "acknowledged_by", "acknowledgement")),
+        _chart_inline(SessionAddendum, ("created_at", "author", "reason", "text")),
+    ]
+
+
+@admin.register(CadssItem)
+class CadssItemAdmin(admin.ModelAdmin):
+    """A clinic that holds the CADSS licence loads the item wording here; none ships with Clinic."""
+
+    list_display = ("number", "subscale", "is_active")
+    list_filter = ("subscale", "is_active")

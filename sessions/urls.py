@@ -1,6 +1,15 @@
 from django.urls import path
 
 from sessions import views
+from sessions.ledger_views import (
+    ledger,
+    ledger_report,
+    receive,
+    vial_correct,
+    vial_count,
+    vial_detail,
+    vial_waste,
+)
 
 app_name = "sessions"
 
@@ -32,4 +41,15 @@ urlpatterns = [
     ),
     path("patients/<uuid:patient_id>/plans/new/", views.plan_create, name="plan_create"),
     path("patients/<uuid:patient_id>/plans/<uuid:plan_id>/", views.plan_detail, name="plan"),
+    path("ledger/", ledger, name="ledger"),
+    path("ledger/receive/", receive, name="receive_vial"),
+    path("ledger/report/", ledger_report, name="ledger_report"),
+    path("ledger/vials/<uuid:vial_id>/", vial_detail, name="vial"),
+    path("ledger/vials/<uuid:vial_id>/waste/", vial_waste, name="vial_waste"),
+    path("ledger/vials/<uuid:vial_id>/count/", vial_count, name="vial_count"),
+    path("ledger/vials/<uuid:vial_id>/correct/", vial_correct, name="vial_correct"),
 ]
+
+from sessions.chart_urls import urlpatterns as chart_urlpatterns  # noqa: E402
+
+urlpatterns += chart_urlpatterns

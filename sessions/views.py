@@ -36,7 +36,7 @@ def _appointments_between(start_day, end_day):
     start = timezone.make_aware(datetime.combine(start_day, time.min))
     end = timezone.make_aware(datetime.combine(end_day, time.min))
     return Appointment.objects.filter(start__lt=end, end__gt=start).select_related(
-        "patient", "room", "clinician", "appointment_type"
+        "patient", "room", "clinician", "appointment_type", "treatment_session"
     )
 
 
@@ -161,7 +161,9 @@ def book_appointment(request, patient):
 @staff_view(roles.VIEW_APPOINTMENTS)
 def appointment_detail(request, patient, appointment_id):
     appointment = get_object_or_404(
-        patient.appointments.select_related("room", "clinician", "appointment_type", "plan"),
+        patient.appointments.select_related(
+            "room", "clinician", "appointment_type", "plan", "treatment_session"
+        ),
         external_id=appointment_id,
     )
     local = timezone.localtime(appointment.start)

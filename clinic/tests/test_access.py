@@ -7,6 +7,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from clinic import roles
+from sessions.models import TreatmentSession
 
 THIRD_PARTY = ("admin", "accounts/")
 # Every uuid kwarg a project URL may take, and how to find patient B's object for it.
@@ -18,8 +19,36 @@ PATIENT_B_KWARGS = {
     "signature_id": lambda patient: patient.consent_signatures.first().external_id,
     "appointment_id": lambda patient: patient.appointments.first().external_id,
     "plan_id": lambda patient: patient.treatment_plans.first().external_id,
+    "session_id": lambda patient: patient.treatment_sessions.first().external_id,
 }
-SAMPLE_KWARGS = {"token": "not-a-real-token", "code": "PHQ-9", "key": "medications", "route": "iv"}
+SAMPLE_KWARGS = {
+    "token": "not-a-real-token",
+    "code": "PHQ-9",
+    "key": "medications",
+    "route": "iv",
+    "alert_pk": 1,
+}
+
+
+def a_vial():
+    """The ledger's vials belong to the clinic, not to a patient: any vial will do."""
+    from clinic.testing.factories import UserFactory
+    from sessions.ledger import receive_vial
+    from sessions.models import Vial
+
+    return Vial.objects.first() or receive_vial(
+        lot="ACCESS-1",
+        expiry=date(2099, 1, 1),
+        concentration_mg_per_ml=50,
+        volume_ml=10,
+        supplier="Example Pharma",
+        invoice_number="INV-1",
+        by=UserFactory(),
+    )
+
+
+# Every uuid kwarg of a clinic-wide object (no patient's), and how to find one.
+CLINIC_KWARGS = {"vial_id": lambda: a_vial().external_id}
 
 
 def project_urls():
@@ -47,6 +76,9 @@ def url_for(name, route, patient_b=None):
     for key in PATIENT_B_KWARGS:
         if f":{key}>" in route:
             kwargs[key] = PATIENT_B_KWARGS[key](patient_b)
+    for key, find in CLINIC_KWARGS.items():
+        if f":{key}>" in route:
+            kwargs[key] = find()
     for key, value in SAMPLE_KWARGS.items():
         if f":{key}>" in route:
             kwargs[key] = value
@@ -54,7 +86,11 @@ def url_for(name, route, patient_b=None):
 
 
 def patient_scoped():
-    return [(route, name, view) for route, name, view in project_urls() if "<uuid:" in route]
+    return [
+        (route, name, view)
+        for route, name, view in project_urls()
+        if any(f"<uuid:{key}>" in route for key in PATIENT_B_KWARGS)
+    ]
 
 
 def test_every_project_view_declares_who_may_use_it():
@@ -64,12 +100,12 @@ def test_every_project_view_declares_who_may_use_it():
 
 def test_every_uuid_in_a_url_is_known_to_these_tests():
     unknown = []
-    for route, name, _ in patient_scoped():
+    for route, name, _ in project_urls():
         for part in route.split("<uuid:")[1:]:
             key = part.split(">")[0]
-            if key not in PATIENT_B_KWARGS:
+            if key not in PATIENT_B_KWARGS and key not in CLINIC_KWARGS:
                 unknown.append(f"{name}: {key}")
-    assert not unknown, f"tell PATIENT_B_KWARGS how to find patient B's object for {unknown}"
+    assert not unknown, f"tell PATIENT_B_KWARGS (or CLINIC_KWARGS) how to find an object for {unknown}"
 
 
 @pytest.fixture
@@ -85,8 +121,9 @@ def patient_b(patient_b, nurse):
     submit_response(patient=patient_b, version=version, raw=raw, entered_by=nurse, mode="clinic")
     assert patient_b.risk_alerts.exists()
     sign_consent_for(patient_b, "iv")
-    book_visit(patient_b, nurse)
+    visit = book_visit(patient_b, nurse)
     treatment_plan(patient_b, nurse)
+    TreatmentSession.objects.create(appointment=visit, patient=patient_b, route="iv", started_by=nurse)
     return patient_b
 
 
@@ -100,8 +137,9 @@ def patient_a(patient_a, nurse):
     raw = {str(n): 1 for n in range(1, 10)} | {"10": 1}
     submit_response(patient=patient_a, version=version, raw=raw, entered_by=nurse, mode="clinic")
     sign_consent_for(patient_a, "iv")
-    book_visit(patient_a, nurse, room_name="Room B", days_ahead=6)
+    visit = book_visit(patient_a, nurse, room_name="Room B", days_ahead=6)
     treatment_plan(patient_a, nurse)
+    TreatmentSession.objects.create(appointment=visit, patient=patient_a, route="iv", started_by=nurse)
     return patient_a
 
 

@@ -270,6 +270,7 @@ class Command(BaseCommand):
             self._measures()
             self._screening()
             self._schedule()
+            self._sessions()
         self.print_logins()
 
     def _clinic(self):
@@ -532,6 +533,41 @@ class Command(BaseCommand):
                     plan=plan if number else None,
                     series_number=number,
                 )
+
+    def _sessions(self):
+        """Signed treatment sessions with full charts, charted through the same services as the screens,
+        and the ledger vials they drew on."""
+        from clinic.testing.charting import charted_session, stock_vial
+        from sessions.models import TreatmentSession
+
+        if TreatmentSession.objects.exists():
+            return
+        nurse = User.objects.get(email="nurse@clinic.example")
+        prescriber = User.objects.get(email="prescriber@clinic.example")
+        today = timezone.localdate()
+
+        def morning(days_ago):
+            return timezone.make_aware(datetime.combine(today - timedelta(days=days_ago), time(8, 0)))
+
+        vial = stock_vial(nurse, lot="KET-DEMO-01")
+        stock_vial(nurse, lot="KET-DEMO-02")
+        avery = Patient.objects.get(legal_family_name="Avery")
+        for days_ago, extra in ((16, {}), (14, {"adverse_event": True}), (11, {"bp_alert": True}), (9, {})):
+            charted_session(
+                avery,
+                nurse,
+                prescriber,
+                route="iv",
+                start=morning(days_ago),
+                vial=vial,
+                password=DEMO_PASSWORD,
+                **extra,
+            )
+        chen = Patient.objects.get(legal_family_name="Chen")
+        for days_ago in (15, 10):
+            charted_session(
+                chen, nurse, prescriber, route="intranasal", start=morning(days_ago), password=DEMO_PASSWORD
+            )
 
     def print_logins(self):
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD})"))

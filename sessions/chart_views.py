@@ -1,0 +1,534 @@
+"""Charting screens: one page per session, each part posting to its own small view.
+
+Every view finds the patient through ``staff_view`` (another patient's id is a 404) and the session
+through the patient. A refused step re-renders the chart with the form and every reason on it.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic import roles
+from clinic.access import staff_view
+from clinic.models import ClinicSettings
+from sessions import charting, dosing
+from sessions.chart_forms import (
+    AcknowledgeForm,
+    AddendumForm,
+    AdministerForm,
+    AdverseEventForm,
+    DischargeForm,
+    ObservationForm,
+    OrderForm,
+    PreSessionForm,
+    RemsForm,
+    SignForm,
+    VitalsForm,
+    moment,
+)
+from sessions.charting import ChartingError
+from sessions.flowsheet_chart import vitals_chart_svg
+from sessions.models import SessionAlert
+
+
+def _session(patient, session_id):
+    return get_object_or_404(
+        patient.treatment_sessions.select_related(
+            "appointment__appointment_type",
+            "appointment__room",
+            "appointment__clinician",
+            "appointment__plan",
+            "vial",
+            "ordered_by",
+            "administered_by",
+            "discharged_by",
+            "nurse_signed_by",
+            "prescriber_signed_by",
+        ),
+        external_id=session_id,
+    )
+
+
+def _url(session, name="chart", anchor=""):
+    url = reverse(f"sessions:{name}", args=[session.patient.external_id, session.external_id])
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _post_only(request, session=None):
+    """None when the request may go on: a POST, and for charting steps an unsigned record."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if session is not None and session.is_locked:
+        messages.error(request, "This session record is signed and locked; add an addendum instead.")
+        return redirect(_url(session, anchor="addenda"))
+    return None
+
+
+def flowsheet_context(session, vitals_form=None, now=None):
+    vitals = list(session.vitals.select_related("recorded_by"))
+    for reading in vitals:
+        reading.minute = session.minutes_from_dose(reading.taken_at)
+    observations = list(session.observations.select_related("recorded_by"))
+    clinic = ClinicSettings.load()
+    chart = vitals_chart_svg(
+        [(v.taken_at, v.as_reading()) for v in vitals],
+        dose_start=session.dose_started_at,
+        infusion_end=session.infusion_end,
+        thresholds=clinic.thresholds(),
+        tz=timezone.get_current_timezone(),
+        id_prefix=f"s{session.pk}",
+    )
+    return {
+        "session": session,
+        "patient": session.patient,
+        "vitals": vitals,
+        "observations": observations,
+        "vitals_chart": chart,
+        "timepoints": charting.timepoints(session, now),
+        "vitals_form": vitals_form or VitalsForm(),
+        "thresholds": clinic.thresholds(),
+        "can_chart": not session.is_locked,
+    }
+
+
+def _context(request, session, **forms):
+    user = request.user
+    status, pre_dose_flags = charting.pre_dose_status(session)
+    suggestions = charting.rems_suggestions(session) if session.route == "intranasal" else {}
+    defaults = charting.plan_defaults(session)
+    order_initial = {"mg_per_kg": defaults["mg_per_kg"], "minutes": defaults["minutes"]}
+    if session.route == "intranasal":
+        order_initial = {"dose_mg": defaults["dose_mg"]}
+    order_form = forms.pop("order_form", None) or OrderForm(session=session, initial=order_initial)
+    pre_session_form = forms.pop("pre_session_form", None) or PreSessionForm(session=session)
+    calculation = forms.pop("calculation", None)
+    if calculation is None and session.is_ordered:
+        calculation = {"ordered": True}
+    context = {
+        **flowsheet_context(session, forms.pop("vitals_form", None)),
+        "appointment": session.appointment,
+        "clinic": ClinicSettings.load(),
+        "checklist": charting.checklist_rows(session),
+        "pre_session_form": pre_session_form,
+        "pre_session_form_patient": pre_session_form.checklist_fields("patient"),
+        "pre_session_form_nurse": pre_session_form.checklist_fields("nurse"),
+        "pre_dose_status": status,
+        "pre_dose_flags": pre_dose_flags,
+        "not_ready": charting.not_ready_to_order(session),
+        "holds": charting.holds(session),
+        "plan_defaults": defaults,
+        "order_form": order_form,
+        "calculation": calculation,
+        "administer_form": forms.pop("administer_form", None) or AdministerForm(session=session),
+        "observation_form": forms.pop("observation_form", None) or ObservationForm(),
+        "event_form": forms.pop("event_form", None) or AdverseEventForm(),
+        "events": session.adverse_events.select_related("recorded_by"),
+        "alerts": session.alerts.select_related("acknowledged_by"),
+        "open_alerts": [a for a in session.alerts.all() if a.is_open],
+        "acknowledge_form": AcknowledgeForm(),
+        "discharge_form": forms.pop("discharge_form", None) or DischargeForm(session=session),
+        "near_baseline": charting.near_baseline_hint(session),
+        "rems_form": (
+            forms.pop("rems_form", None) or RemsForm(session=session, suggestions=suggestions)
+            if session.route == "intranasal"
+            else None
+        ),
+        "rems_missing": (
+            charting.monitoring.rems_missing(charting.rems_data(session))
+            if session.route == "intranasal"
+            else []
+        ),
+        "sign_form": forms.pop("sign_form", None) or SignForm(),
+        "sign_problems": charting.sign_problems(session),
+        "signature_role": charting.signature_role(user),
+        "addendum_form": forms.pop("addendum_form", None) or AddendumForm(),
+        "addenda": session.addenda.select_related("author"),
+        "can_order": user.has_perm(roles.ORDER_DOSE),
+        "can_chart": user.has_perm(roles.CHART_SESSION) and not session.is_locked,
+        "can_sign": user.has_perm(roles.SIGN_SESSION),
+        "can_add_addendum": user.has_perm(roles.ADD_ADDENDUM),
+        "now": timezone.now(),
+    }
+    context.update(forms)
+    return context
+
+
+def _chart_page(request, session, status=200, **forms):
+    return render(request, "sessions/chart/chart.html", _context(request, session, **forms), status=status)
+
+
+def _refused(form, error):
+    for reason in error.reasons:
+        form.add_error(None, reason)
+
+
+# --- Start and read --------------------------------------------------------------------------------
+
+
+@staff_view(roles.START_SESSION)
+def start(request, patient, appointment_id):
+    appointment = get_object_or_404(
+        patient.appointments.select_related("appointment_type"), external_id=appointment_id
+    )
+    if (refusal := _post_only(request)) is not None:
+        return refusal
+    try:
+        session = charting.start_session(appointment, by=request.user)
+    except ChartingError as error:
+        for reason in error.reasons:
+            messages.error(request, reason)
+        return redirect("sessions:appointment", patient_id=patient.external_id, appointment_id=appointment_id)
+    return redirect(_url(session))
+
+
+@staff_view(roles.VIEW_SESSION)
+def chart(request, patient, session_id):
+    session = _session(patient, session_id)
+    return _chart_page(request, session)
+
+
+@staff_view(roles.VIEW_SESSION)
+def patient_sessions(request, patient):
+    sessions = patient.treatment_sessions.select_related("appointment__appointment_type", "ordered_by")
+    return render(request, "sessions/chart/patient_sessions.html", {"patient": patient, "sessions": sessions})
+
+
+# --- Charting steps --------------------------------------------------------------------------------
+
+
+@staff_view(roles.CHART_SESSION)
+def pre_session(request, patient, session_id):
+    session = _session(patient, session_id)
+    if (refusal := _post_only(request, session)) is not None:
+        return refusal
+    form = PreSessionForm(request.POST, session=session)
+    if form.is_valid():
+        try:
+            charting.save_pre_session(
+                session,
+                answers=form.answers(),
+                note=form.cleaned_data["note"],
+                weight_kg=form.cleaned_data.get("weight_kg"),
+                weight_measured_on=form.cleaned_data.get("weight_measured_on"),
+                mood_pre=form.cleaned_data["mood_pre"],
+                by=request.user,
+            )
+        except ChartingError as error:
+            _refused(form, error)
+        else:
+            messages.success(request, "Pre-session checklist saved.")
+            return redirect(_url(session, anchor="vitals"))
+    return _chart_page(request, session, pre_session_form=form)
+
+
+@staff_view(roles.CHART_SESSION)
+def vitals(request, patient, session_id):
+    """Add a reading. With htmx, answer with the flowsheet (and the alerts) to swap in place."""
+    session = _session(patient, session_id)
+    if (refusal := _post_only(request, session)) is not None:
+        return refusal
+    form = VitalsForm(request.POST)
+    saved = None
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            saved = charting.record_vitals(
+                session,
+                taken_at=moment(session, data["taken_at"]),
+                by=request.user,
+                **{k: data[k] for k in ("sbp", "dbp", "hr", "spo2", "rr", "temp_c")},
+            )
+        except ChartingError as error:
+            _refused(form, error)
+    if request.headers.get("HX-Request") and saved and saved.pre_dose:
+        # A baseline reading changes the dose section (hold, caution, ready to order): reload the page.
+        messages.success(request, f"Pre-dose vitals charted: {saved.bp}.")
+        return HttpResponse(headers={"HX-Refresh": "true"})
+    if request.headers.get("HX-Request"):
+        context = flowsheet_context(session, None if saved else form)
+        context["saved"] = saved
+        context["open_alerts"] = list(session.alerts.filter(acknowledged_at__isnull=True))
+        context["acknowledge_form"] = AcknowledgeForm()
+        context["oob"] = True
+        html = render_to_string("sessions/chart/flowsheet.html", context, request=request)
+        html += render_to_string("sessions/chart/alerts.html", context, request=request)
+        return HttpResponse(html)
+    if saved:
+        messages.success(
+            request, "Vitals charted." + (" Alert raised." if saved.flags and not saved.pre_dose else "")
+        )
+        return redirect(_url(session, anchor="vitals"))
+    return _chart_page(request, session, vitals_form=form)
+
+
+@staff_view(roles.CHART_SESSION)
+def calculate(request, patient, session_id):
+    """The dose calculator, live as the prescriber types (htmx GET)."""
+    session = _session(patient, session_id)
+    form = OrderForm(request.GET, session=session)
+    return render(request, "sessions/chart/calculation.html", {"calculation": _calculation(session, form)})
+
+
+def _calculation(session, form):
+    if not form.is_valid():
+        return {"error": "; ".join(e for errors in form.errors.values() for e in errors)}
+    try:
+        dose = charting.calculate(session, **form.dose_kwargs())
+    except dosing.DoseError as error:
+        return {"error": str(error)}
+    return {
+        "dose": dose,
+        "weight": session.weight_kg,
+        "limits": ClinicSettings.load().dose_limits(session.route),
+    }
+
+
+@staff_view(roles.ORDER_DOSE)
+def order(request, patient, session_id):
+    session = _session(patient, session_id)
+    if (refusal := _post_only(request, session)) is not None:
+        return refusal
+    form = OrderForm(request.POST, session=session)
+    if form.is_valid():
+        try:
+            charting.order_dose(
+                session,
+                by=request.user,
+                hold_override_reason=form.cleaned_data["hold_override_reason"],
+                limit_override_reason=form.cleaned_data["limit_override_reason"],
+                **form.dose_kwargs(),
+            )
+        except ChartingError as error:
+            _refused(form, error)
+        else:
+            messages.success(request, "Dose ordered.")
+            return redirect(_url(session, anchor="dose"))
+    return _chart_page(request, session, order_form=form, calculation=_calculation(session, form))
+
+
+@staff_view(roles.CHART_SESSION)
+def administer(request, patient, session_id):
+    session = _session(patient, session_id)
+    if (refusal := _post_only(request, session)) is not None:
+        return refusal
+    form = AdministerForm(request.POST, session=session)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            charting.administer_dose(
+                session,
+                by=request.user,
+                vial=data.get("vial"),
+                lot_number=data.get("lot_number", ""),
+                started_at=moment(session, data["started_at"]) if data["started_at"] else None,
+            )
+        except ChartingError as error:
+            _refused(form, error)
+        else:
+            messages.success(request, "Dose started: the monitoring clock runs from now.")
+            return redirect(_url(session, anchor="vitals"))
+    return _chart_page(request, session, administer_form=form)
+
+
+@staff_view(roles.CHART_SESSION)
+def observation(request, patient, session_id):
+    session = _session(patient, session_id)
+    if (refusal := _post_only(request, session)) is not None:
+        return refusal
+    form = ObservationForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            items = form.cadss_items()
+            subscales = form.subscale_totals(items) if items else {}
+            charting.record_observation(
+                session,
+                taken_at=moment(session, data["taken_at"]),
+                by=request.user,
+                moaas=data["moaas"],
+                cadss_total=data["cadss_total"],
+                cadss_depersonalization=subscales.get("depersonalization", data["cadss_depersonalization"]),
+                cadss_derealization=subscales.get("derealization", data["cadss_derealization"]),
+                cadss_amnesia=subscales.get("amnesia", data["cadss_amnesia"]),
+                cadss_items=items,
+                note=data["note"],
+            )
+        except ChartingError as error:
+            _refused(form, error)
+        except ValidationError as error:  # items half scored
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Sedation and dissociation charted.")
+            return redirect(_url(session, anchor="sedation"))
+    return _chart_page(request, session, observation_form=form)
+
+
+@staff_view(roles.CHART_SESSION)
+def adverse_event(request, patient, session_id):
+    session = _session(patient, session_id)
+    if (refusal := _post_only(request, session)) is not None:
+        return refusal
+    form = AdverseEventForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            charting.record_adverse_event(
+                session,
+                taken_at=moment(session, data["taken_at"]),
+                by=request.user,
+                kind=data["kind"],
+                severity=data["severity"],
+                outcome=data["outcome"],
+                description=data["description"],
+                intervention=data["intervention"],
+                serious=data["serious"],
+            )
+        except ChartingError as error:
+            _refused(form, error)
+        else:
+            messages.success(request, "Adverse event charted.")
+            return redirect(_url(session, anchor="events"))
+    return _chart_page(request, session, event_form=form)
+
+
+@staff_view(roles.CHART_SESSION)
+def acknowledge(request, patient, session_id, alert_pk):
+    session = _session(patient, session_id)
+    if (refusal := _post_only(request, session)) is not None:
+        return refusal
+    alert = get_object_or_404(SessionAlert, session=session, pk=alert_pk)
+    form = AcknowledgeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say what was done about the alert.")
+    else:
+        try:
+            charting.acknowledge(alert, by=request.user, note=form.cleaned_data["note"])
+        except ChartingError as error:
+            messages.error(request, " ".join(error.reasons))
+        else:
+            messages.success(request, "Alert acknowledged.")
+    return redirect(_url(session))
+
+
+@staff_view(roles.CHART_SESSION)
+def discharge(request, patient, session_id):
+    session = _session(patient, session_id)
+    if (refusal := _post_only(request, session)) is not None:
+        return refusal
+    form = DischargeForm(request.POST, session=session)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            charting.discharge(
+                session,
+                by=request.user,
+                aldrete=form.aldrete(),
+                vitals_near_baseline=data["vitals_near_baseline"],
+                alert_and_oriented=data["alert_and_oriented"],
+                escort_present=data["escort_present"],
+                escort_name=data["escort_name"],
+                instructions_given=data["instructions_given"],
+                note=data["note"],
+                discharged_at=moment(session, data["discharged_at"]) if data["discharged_at"] else None,
+            )
+        except ChartingError as error:
+            _refused(form, error)
+        else:
+            messages.success(request, "Discharged. The nurse and the prescriber can now sign.")
+            return redirect(_url(session, anchor="sign"))
+    return _chart_page(request, session, discharge_form=form)
+
+
+@staff_view(roles.CHART_SESSION)
+def rems(request, patient, session_id):
+    session = _session(patient, session_id)
+    if session.route != "intranasal":
+        return redirect(_url(session))
+    if (refusal := _post_only(request, session)) is not None:
+        return refusal
+    form = RemsForm(request.POST, session=session, suggestions=charting.rems_suggestions(session))
+    if form.is_valid():
+        try:
+            charting.save_rems(session, form.answers())
+        except ChartingError as error:
+            _refused(form, error)
+        else:
+            messages.success(request, "REMS answers saved.")
+            return redirect(_url(session, anchor="rems"))
+    return _chart_page(request, session, rems_form=form)
+
+
+@staff_view(roles.SIGN_SESSION)
+def sign(request, patient, session_id):
+    session = _session(patient, session_id)
+    if (refusal := _post_only(request, session)) is not None:
+        return refusal
+    form = SignForm(request.POST)
+    if form.is_valid():
+        try:
+            charting.sign(session, by=request.user, password=form.cleaned_data["password"])
+        except ChartingError as error:
+            _refused(form, error)
+        else:
+            messages.success(
+                request,
+                "Signed and locked." if session.is_locked else "Signed. Waiting for the other signature.",
+            )
+            return redirect(_url(session, anchor="sign"))
+    return _chart_page(request, session, sign_form=form)
+
+
+@staff_view(roles.ADD_ADDENDUM)
+def addendum(request, patient, session_id):
+    session = _session(patient, session_id)
+    if (refusal := _post_only(request)) is not None:
+        return refusal
+    if not session.is_locked:
+        messages.error(request, "The record is not signed yet: correct the chart itself.")
+        return redirect(_url(session))
+    form = AddendumForm(request.POST)
+    if form.is_valid():
+        try:
+            charting.add_addendum(
+                session, by=request.user, reason=form.cleaned_data["reason"], text=form.cleaned_data["text"]
+            )
+        except ChartingError as error:
+            _refused(form, error)
+        else:
+            messages.success(request, "Addendum added.")
+            return redirect(_url(session, anchor="addenda"))
+    return _chart_page(request, session, addendum_form=form)
+
+
+# --- Records ---------------------------------------------------------------------------------------
+
+
+def _pdf(content, filename):
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+@staff_view(roles.VIEW_SESSION)
+def record_pdf(request, patient, session_id):
+    from sessions.records import session_record_pdf
+
+    session = _session(patient, session_id)
+    day = timezone.localdate(session.started_at)
+    return _pdf(session_record_pdf(session, request.user), f"session-record-{day}.pdf")
+
+
+@staff_view(roles.VIEW_SESSION)
+def rems_pdf(request, patient, session_id):
+    from sessions.records import rems_form_pdf
+
+    session = _session(patient, session_id)
+    if session.route != "intranasal":
+        messages.error(request, "The REMS monitoring form is for esketamine sessions only.")
+        return redirect(_url(session))
+    day = timezone.localdate(session.started_at)
+    return _pdf(rems_form_pdf(session, request.user), f"rems-monitoring-form-{day}.pdf")
