@@ -184,6 +184,8 @@ def record_vitals(session, *, taken_at, by, now=None, **values):
     if session.is_locked:
         raise ChartingError("This session record is signed and locked; add an addendum instead.")
     _check_time(session, taken_at, now)
+    if values.get("temp_c") is not None and not isinstance(values["temp_c"], bool):
+        values["temp_c"] = float(values["temp_c"])  # a Decimal from a form or the model is fine too
     reading = monitoring.Reading(**{k: values.get(k) for k in monitoring.PLAUSIBLE})
     errors = monitoring.plausibility_errors(reading)
     if errors:
@@ -587,6 +589,11 @@ def discharge(
             reasons.append("The discharge time is in the future.")
         if session.infusion_end and discharged_at < session.infusion_end:
             reasons.append(f"The infusion runs until {timezone.localtime(session.infusion_end):%H:%M}.")
+        last = session.vitals.order_by("-taken_at").first()
+        if last and discharged_at < last.taken_at:
+            reasons.append(
+                f"The discharge time is before the last charted reading ({timezone.localtime(last.taken_at):%H:%M})."
+            )
         if not session.vitals.filter(pre_dose=False).exists():
             reasons.append("Chart vital signs after the dose.")
         if not session.observations.filter(moaas__isnull=False).exists():
@@ -613,7 +620,7 @@ def discharge(
         session.vitals_near_baseline = vitals_near_baseline
         session.alert_and_oriented = alert_and_oriented
         session.escort_present = escort_present
-        session.escort_name = escort_name.strip()
+        session.escort_name = (escort_name or "").strip()
         session.instructions_given = instructions_given
         session.discharge_note = (note or "").strip()
         session.discharged_at = discharged_at

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from clinic.models import ClinicSettings
+from clinic.templatetags.clinic_pdf import css_string
 from sessions import charting, monitoring
 from sessions.flowsheet_chart import vitals_chart_svg
 from sessions.models import TreatmentSession
@@ -78,16 +79,7 @@ YES, NO, BOX_YES, BOX_NO = "Yes", "No", "\u2612", "\u2610"
 
 
 def _css_string(text):
-    """``text`` as the inside of a CSS string for ``@page`` margin boxes: anything but plain letters,
-    digits and spaces becomes a CSS hex escape, so a name with a quote or a backslash cannot break out
-    of the string (and ``</style>`` cannot end the style sheet)."""
-    out = []
-    for char in str(text):
-        if char.isascii() and (char.isalnum() or char == " "):
-            out.append(char)
-        else:
-            out.append(f"\\{ord(char):x} ")
-    return mark_safe("".join(out))  # noqa: S308  (every character that could matter is escaped above)
+    return css_string(text)
 
 
 def _who(user):
