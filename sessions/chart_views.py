@@ -33,6 +33,7 @@ from sessions.chart_forms import (
 from sessions.charting import ChartingError
 from sessions.flowsheet_chart import vitals_chart_svg
 from sessions.models import SessionAlert
+from sessions.models.charting import LOCKED_MESSAGE
 
 
 def _session(patient, session_id):
@@ -63,7 +64,7 @@ def _post_only(request, session=None):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     if session is not None and session.is_locked:
-        messages.error(request, "This session record is signed and locked; add an addendum instead.")
+        messages.error(request, LOCKED_MESSAGE)
         return redirect(_url(session, anchor="addenda"))
     return None
 
@@ -105,6 +106,7 @@ def _context(request, session, **forms):
         order_initial = {"dose_mg": defaults["dose_mg"]}
     order_form = forms.pop("order_form", None) or OrderForm(session=session, initial=order_initial)
     pre_session_form = forms.pop("pre_session_form", None) or PreSessionForm(session=session)
+    alerts = list(session.alerts.select_related("acknowledged_by"))
     calculation = forms.pop("calculation", None)
     if calculation is None and session.is_ordered:
         calculation = {"ordered": True}
@@ -127,8 +129,8 @@ def _context(request, session, **forms):
         "observation_form": forms.pop("observation_form", None) or ObservationForm(),
         "event_form": forms.pop("event_form", None) or AdverseEventForm(),
         "events": session.adverse_events.select_related("recorded_by"),
-        "alerts": session.alerts.select_related("acknowledged_by"),
-        "open_alerts": [a for a in session.alerts.all() if a.is_open],
+        "alerts": alerts,
+        "open_alerts": [a for a in alerts if a.is_open],
         "acknowledge_form": AcknowledgeForm(),
         "discharge_form": forms.pop("discharge_form", None) or DischargeForm(session=session),
         "near_baseline": charting.near_baseline_hint(session),
@@ -164,6 +166,22 @@ def _chart_page(request, session, status=200, **forms):
 def _refused(form, error):
     for reason in error.reasons:
         form.add_error(None, reason)
+
+
+def _step(request, session, form, form_key, record, success, anchor, **extra):
+    """One charting step: a valid form goes to ``record(data)``; success redirects to the section,
+    a refusal re-renders the chart with every reason on the form."""
+    if form.is_valid():
+        try:
+            record(form.cleaned_data)
+        except ChartingError as error:
+            _refused(form, error)
+        except ValidationError as error:  # a form's own cross-field check, raised while recording
+            form.add_error(None, error)
+        else:
+            messages.success(request, success() if callable(success) else success)
+            return redirect(_url(session, anchor=anchor))
+    return _chart_page(request, session, **{form_key: form}, **extra)
 
 
 # --- Start and read --------------------------------------------------------------------------------
@@ -206,23 +224,19 @@ def pre_session(request, patient, session_id):
     if (refusal := _post_only(request, session)) is not None:
         return refusal
     form = PreSessionForm(request.POST, session=session)
-    if form.is_valid():
-        try:
-            charting.save_pre_session(
-                session,
-                answers=form.answers(),
-                note=form.cleaned_data["note"],
-                weight_kg=form.cleaned_data.get("weight_kg"),
-                weight_measured_on=form.cleaned_data.get("weight_measured_on"),
-                mood_pre=form.cleaned_data["mood_pre"],
-                by=request.user,
-            )
-        except ChartingError as error:
-            _refused(form, error)
-        else:
-            messages.success(request, "Pre-session checklist saved.")
-            return redirect(_url(session, anchor="vitals"))
-    return _chart_page(request, session, pre_session_form=form)
+
+    def record(data):
+        charting.save_pre_session(
+            session,
+            answers=form.answers(),
+            note=data["note"],
+            weight_kg=data.get("weight_kg"),
+            weight_measured_on=data.get("weight_measured_on"),
+            mood_pre=data["mood_pre"],
+            by=request.user,
+        )
+
+    return _step(request, session, form, "pre_session_form", record, "Pre-session checklist saved.", "vitals")
 
 
 @staff_view(roles.CHART_SESSION)
@@ -293,21 +307,26 @@ def order(request, patient, session_id):
     if (refusal := _post_only(request, session)) is not None:
         return refusal
     form = OrderForm(request.POST, session=session)
-    if form.is_valid():
-        try:
-            charting.order_dose(
-                session,
-                by=request.user,
-                hold_override_reason=form.cleaned_data["hold_override_reason"],
-                limit_override_reason=form.cleaned_data["limit_override_reason"],
-                **form.dose_kwargs(),
-            )
-        except ChartingError as error:
-            _refused(form, error)
-        else:
-            messages.success(request, "Dose ordered.")
-            return redirect(_url(session, anchor="dose"))
-    return _chart_page(request, session, order_form=form, calculation=_calculation(session, form))
+
+    def record(data):
+        charting.order_dose(
+            session,
+            by=request.user,
+            hold_override_reason=data["hold_override_reason"],
+            limit_override_reason=data["limit_override_reason"],
+            **form.dose_kwargs(),
+        )
+
+    return _step(
+        request,
+        session,
+        form,
+        "order_form",
+        record,
+        "Dose ordered.",
+        "dose",
+        calculation=_calculation(session, form),
+    )
 
 
 @staff_view(roles.CHART_SESSION)
@@ -316,22 +335,25 @@ def administer(request, patient, session_id):
     if (refusal := _post_only(request, session)) is not None:
         return refusal
     form = AdministerForm(request.POST, session=session)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            charting.administer_dose(
-                session,
-                by=request.user,
-                vial=data.get("vial"),
-                lot_number=data.get("lot_number", ""),
-                started_at=moment(session, data["started_at"]) if data["started_at"] else None,
-            )
-        except ChartingError as error:
-            _refused(form, error)
-        else:
-            messages.success(request, "Dose started: the monitoring clock runs from now.")
-            return redirect(_url(session, anchor="vitals"))
-    return _chart_page(request, session, administer_form=form)
+
+    def record(data):
+        charting.administer_dose(
+            session,
+            by=request.user,
+            vial=data.get("vial"),
+            lot_number=data.get("lot_number", ""),
+            started_at=moment(session, data["started_at"]) if data["started_at"] else None,
+        )
+
+    return _step(
+        request,
+        session,
+        form,
+        "administer_form",
+        record,
+        "Dose started: the monitoring clock runs from now.",
+        "vitals",
+    )
 
 
 @staff_view(roles.CHART_SESSION)
@@ -340,31 +362,26 @@ def observation(request, patient, session_id):
     if (refusal := _post_only(request, session)) is not None:
         return refusal
     form = ObservationForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            items = form.cadss_items()
-            subscales = form.subscale_totals(items) if items else {}
-            charting.record_observation(
-                session,
-                taken_at=moment(session, data["taken_at"]),
-                by=request.user,
-                moaas=data["moaas"],
-                cadss_total=data["cadss_total"],
-                cadss_depersonalization=subscales.get("depersonalization", data["cadss_depersonalization"]),
-                cadss_derealization=subscales.get("derealization", data["cadss_derealization"]),
-                cadss_amnesia=subscales.get("amnesia", data["cadss_amnesia"]),
-                cadss_items=items,
-                note=data["note"],
-            )
-        except ChartingError as error:
-            _refused(form, error)
-        except ValidationError as error:  # items half scored
-            form.add_error(None, error)
-        else:
-            messages.success(request, "Sedation and dissociation charted.")
-            return redirect(_url(session, anchor="sedation"))
-    return _chart_page(request, session, observation_form=form)
+
+    def record(data):
+        items = form.cadss_items()
+        subscales = form.subscale_totals(items) if items else {}
+        charting.record_observation(
+            session,
+            taken_at=moment(session, data["taken_at"]),
+            by=request.user,
+            moaas=data["moaas"],
+            cadss_total=data["cadss_total"],
+            cadss_depersonalization=subscales.get("depersonalization", data["cadss_depersonalization"]),
+            cadss_derealization=subscales.get("derealization", data["cadss_derealization"]),
+            cadss_amnesia=subscales.get("amnesia", data["cadss_amnesia"]),
+            cadss_items=items,
+            note=data["note"],
+        )
+
+    return _step(
+        request, session, form, "observation_form", record, "Sedation and dissociation charted.", "sedation"
+    )
 
 
 @staff_view(roles.CHART_SESSION)
@@ -373,26 +390,16 @@ def adverse_event(request, patient, session_id):
     if (refusal := _post_only(request, session)) is not None:
         return refusal
     form = AdverseEventForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            charting.record_adverse_event(
-                session,
-                taken_at=moment(session, data["taken_at"]),
-                by=request.user,
-                kind=data["kind"],
-                severity=data["severity"],
-                outcome=data["outcome"],
-                description=data["description"],
-                intervention=data["intervention"],
-                serious=data["serious"],
-            )
-        except ChartingError as error:
-            _refused(form, error)
-        else:
-            messages.success(request, "Adverse event charted.")
-            return redirect(_url(session, anchor="events"))
-    return _chart_page(request, session, event_form=form)
+
+    def record(data):
+        charting.record_adverse_event(
+            session,
+            taken_at=moment(session, data["taken_at"]),
+            by=request.user,
+            **{k: data[k] for k in ("kind", "severity", "outcome", "description", "intervention", "serious")},
+        )
+
+    return _step(request, session, form, "event_form", record, "Adverse event charted.", "events")
 
 
 @staff_view(roles.CHART_SESSION)
@@ -420,27 +427,35 @@ def discharge(request, patient, session_id):
     if (refusal := _post_only(request, session)) is not None:
         return refusal
     form = DischargeForm(request.POST, session=session)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            charting.discharge(
-                session,
-                by=request.user,
-                aldrete=form.aldrete(),
-                vitals_near_baseline=data["vitals_near_baseline"],
-                alert_and_oriented=data["alert_and_oriented"],
-                escort_present=data["escort_present"],
-                escort_name=data["escort_name"],
-                instructions_given=data["instructions_given"],
-                note=data["note"],
-                discharged_at=moment(session, data["discharged_at"]) if data["discharged_at"] else None,
-            )
-        except ChartingError as error:
-            _refused(form, error)
-        else:
-            messages.success(request, "Discharged. The nurse and the prescriber can now sign.")
-            return redirect(_url(session, anchor="sign"))
-    return _chart_page(request, session, discharge_form=form)
+
+    def record(data):
+        charting.discharge(
+            session,
+            by=request.user,
+            aldrete=form.aldrete(),
+            discharged_at=moment(session, data["discharged_at"]) if data["discharged_at"] else None,
+            **{
+                k: data[k]
+                for k in (
+                    "vitals_near_baseline",
+                    "alert_and_oriented",
+                    "escort_present",
+                    "escort_name",
+                    "instructions_given",
+                    "note",
+                )
+            },
+        )
+
+    return _step(
+        request,
+        session,
+        form,
+        "discharge_form",
+        record,
+        "Discharged. The nurse and the prescriber can now sign.",
+        "sign",
+    )
 
 
 @staff_view(roles.CHART_SESSION)
@@ -451,15 +466,15 @@ def rems(request, patient, session_id):
     if (refusal := _post_only(request, session)) is not None:
         return refusal
     form = RemsForm(request.POST, session=session, suggestions=charting.rems_suggestions(session))
-    if form.is_valid():
-        try:
-            charting.save_rems(session, form.answers())
-        except ChartingError as error:
-            _refused(form, error)
-        else:
-            messages.success(request, "REMS answers saved.")
-            return redirect(_url(session, anchor="rems"))
-    return _chart_page(request, session, rems_form=form)
+    return _step(
+        request,
+        session,
+        form,
+        "rems_form",
+        lambda data: charting.save_rems(session, form.answers()),
+        "REMS answers saved.",
+        "rems",
+    )
 
 
 @staff_view(roles.SIGN_SESSION)
@@ -467,19 +482,15 @@ def sign(request, patient, session_id):
     session = _session(patient, session_id)
     if (refusal := _post_only(request, session)) is not None:
         return refusal
-    form = SignForm(request.POST)
-    if form.is_valid():
-        try:
-            charting.sign(session, by=request.user, password=form.cleaned_data["password"])
-        except ChartingError as error:
-            _refused(form, error)
-        else:
-            messages.success(
-                request,
-                "Signed and locked." if session.is_locked else "Signed. Waiting for the other signature.",
-            )
-            return redirect(_url(session, anchor="sign"))
-    return _chart_page(request, session, sign_form=form)
+    return _step(
+        request,
+        session,
+        SignForm(request.POST),
+        "sign_form",
+        lambda data: charting.sign(session, by=request.user, password=data["password"]),
+        lambda: "Signed and locked." if session.is_locked else "Signed. Waiting for the other signature.",
+        "sign",
+    )
 
 
 @staff_view(roles.ADD_ADDENDUM)
@@ -490,18 +501,17 @@ def addendum(request, patient, session_id):
     if not session.is_locked:
         messages.error(request, "The record is not signed yet: correct the chart itself.")
         return redirect(_url(session))
-    form = AddendumForm(request.POST)
-    if form.is_valid():
-        try:
-            charting.add_addendum(
-                session, by=request.user, reason=form.cleaned_data["reason"], text=form.cleaned_data["text"]
-            )
-        except ChartingError as error:
-            _refused(form, error)
-        else:
-            messages.success(request, "Addendum added.")
-            return redirect(_url(session, anchor="addenda"))
-    return _chart_page(request, session, addendum_form=form)
+    return _step(
+        request,
+        session,
+        AddendumForm(request.POST),
+        "addendum_form",
+        lambda data: charting.add_addendum(
+            session, by=request.user, reason=data["reason"], text=data["text"]
+        ),
+        "Addendum added.",
+        "addenda",
+    )
 
 
 # --- Records ---------------------------------------------------------------------------------------

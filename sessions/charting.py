@@ -26,6 +26,7 @@ from sessions.models import (
     TreatmentSession,
     VitalSignReading,
 )
+from sessions.models.charting import LOCKED_MESSAGE
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +76,13 @@ def _settings():
     return ClinicSettings.load()
 
 
-def _open(session):
+def _refuse_if_locked(session):
     if session.is_locked:
-        raise ChartingError("This session record is signed and locked; add an addendum instead.")
+        raise ChartingError(LOCKED_MESSAGE)
+
+
+def _open(session):
+    _refuse_if_locked(session)
     if session.status == TreatmentSession.Status.DISCHARGED:
         raise ChartingError("The patient has been discharged; this part of the chart is closed.")
 
@@ -181,11 +186,8 @@ def _is_pre_dose(session, taken_at):
 def record_vitals(session, *, taken_at, by, now=None, **values):
     """Chart one set of vitals; returns the reading. Implausible values are refused; values past a
     threshold are flagged with the threshold and raise an alert that must be acknowledged."""
-    if session.is_locked:
-        raise ChartingError("This session record is signed and locked; add an addendum instead.")
+    _refuse_if_locked(session)
     _check_time(session, taken_at, now)
-    if values.get("temp_c") is not None and not isinstance(values["temp_c"], bool):
-        values["temp_c"] = float(values["temp_c"])  # a Decimal from a form or the model is fine too
     reading = monitoring.Reading(**{k: values.get(k) for k in monitoring.PLAUSIBLE})
     errors = monitoring.plausibility_errors(reading)
     if errors:
@@ -251,8 +253,7 @@ def record_observation(
     note="",
     now=None,
 ):
-    if session.is_locked:
-        raise ChartingError("This session record is signed and locked; add an addendum instead.")
+    _refuse_if_locked(session)
     _check_time(session, taken_at, now)
     if cadss_items:
         bad = [n for n, v in cadss_items.items() if not isinstance(v, int) or not 0 <= v <= 4]
@@ -312,8 +313,7 @@ def record_adverse_event(
     serious=False,
     now=None,
 ):
-    if session.is_locked:
-        raise ChartingError("This session record is signed and locked; add an addendum instead.")
+    _refuse_if_locked(session)
     _check_time(session, taken_at, now)
     if kind == AdverseEvent.Kind.OTHER and not (description or "").strip():
         raise ChartingError("Describe the adverse event.")
@@ -342,7 +342,7 @@ def record_adverse_event(
 
 def acknowledge(alert, *, by, note, now=None):
     if alert.session.is_locked:
-        raise ChartingError("This session record is signed and locked.")
+        raise ChartingError(LOCKED_MESSAGE)
     if not alert.is_open:
         raise ChartingError("This alert has already been acknowledged.")
     if not (note or "").strip():
@@ -720,8 +720,7 @@ def rems_data(session):
 
 
 def save_rems(session, answers):
-    if session.is_locked:
-        raise ChartingError("This session record is signed and locked; add an addendum instead.")
+    _refuse_if_locked(session)
     session.rems = {key: answers.get(key) for key in REMS_ENTERED if answers.get(key) not in (None, "")}
     session.save()
     return session

@@ -78,10 +78,6 @@ YES, NO, BOX_YES, BOX_NO = "Yes", "No", "\u2612", "\u2610"
 # --- Shared ---------------------------------------------------------------------------------------
 
 
-def _css_string(text):
-    return css_string(text)
-
-
 def _who(user):
     if user is None:
         return ""
@@ -312,10 +308,10 @@ def session_record_context(session, generated_by):
 def session_record_pdf(session, generated_by):
     """The whole session record as a PDF; an unsigned session is marked "UNSIGNED DRAFT"."""
     context = session_record_context(session, generated_by)
-    context["footer"] = _css_string(
+    context["footer"] = css_string(
         f"Session record — {context['patient'].full_name} — {context['session_date']:%b %-d, %Y}"
     )
-    context["header"] = _css_string(
+    context["header"] = css_string(
         f"{context['clinic'].name} · generated {context['generated_at']:%b %-d, %Y %H:%M %Z} "
         f"by {context['generated_by']}"
     )
@@ -411,10 +407,10 @@ def rems_form_pdf(session, generated_by):
     """The Spravato REMS patient monitoring form for an intranasal esketamine session, filled from the
     chart. Raises ``ValueError`` for any other route."""
     context = rems_form_context(session, generated_by)
-    context["footer"] = _css_string(
+    context["footer"] = css_string(
         f"Spravato REMS monitoring form — {context['patient'].full_name} — {context['session_date']:%b %-d, %Y}"
     )
-    context["header"] = _css_string(
+    context["header"] = css_string(
         f"{context['clinic'].name} · generated {context['generated_at']:%b %-d, %Y %H:%M %Z} "
         f"by {context['generated_by']}"
     )
