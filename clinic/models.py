@@ -117,6 +117,13 @@ class ClinicSettings(models.Model):
         help_text="Shown to patients whenever they submit a questionnaire.",
     )
     emergency_number = models.CharField(max_length=40, default="911")
+    questionnaire_reminder_days = models.PositiveSmallIntegerField(
+        "questionnaire reminders (days)",
+        default=3,
+        validators=[MaxValueValidator(14)],
+        help_text="An unanswered follow-up questionnaire is re-sent daily for this many days, "
+        "then expires and shows as missed on the chart.",
+    )
     outcome_min_followups = models.PositiveSmallIntegerField(
         "follow-ups needed for outcome statistics",
         default=2,
@@ -244,6 +251,29 @@ class ExternalIdModel(models.Model):
     """Patient-scoped objects show a random UUID in URLs; the integer key stays internal."""
 
     external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class OutboxMessage(models.Model):
+    """A message to send once (a reminder, a questionnaire notice): created in the same transaction
+    as its cause, claimed and sent by clinic.outbox, which beat drives every minute."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (will retry)"
+        GAVE_UP = "gave_up", "Gave up"
+        CANCELLED = "cancelled", "Cancelled"
+
+    due_at = models.DateTimeField(db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         abstract = True

@@ -57,6 +57,21 @@ SIGN_SESSION = "treatment_sessions.sign_session"
 ADD_ADDENDUM = "treatment_sessions.add_sessionaddendum"
 _CHARTING = [VIEW_SESSION, START_SESSION, CHART_SESSION, SIGN_SESSION, ADD_ADDENDUM]
 
+VIEW_NOTE = "assessments.view_integrationnote"
+WRITE_NOTE = "assessments.add_integrationnote"
+SIGN_NOTE = "assessments.sign_integrationnote"
+ADD_NOTE_ADDENDUM = "assessments.add_noteaddendum"
+VIEW_CASELOAD = "assessments.view_caseload"
+_INTEGRATION = [VIEW_NOTE, WRITE_NOTE, SIGN_NOTE, ADD_NOTE_ADDENDUM, VIEW_CASELOAD]
+_FOLLOW_UP_ADMIN = [
+    *(
+        f"assessments.{action}_{model}"
+        for model in ("notetemplate", "followuprule")
+        for action in ("view", "add", "change", "delete")
+    ),
+    "assessments.view_questionnairenotice",
+]
+
 _MEASUREMENT = [
     VIEW_RESPONSES,
     ADD_RESPONSE,
@@ -96,6 +111,7 @@ ROLE_PERMISSIONS = {
         "treatment_sessions.view_cadssitem",
         "treatment_sessions.add_cadssitem",
         "treatment_sessions.change_cadssitem",
+        *_FOLLOW_UP_ADMIN,
     ],
     PRESCRIBER: [
         *_REGISTER_PATIENTS,
@@ -111,6 +127,7 @@ ROLE_PERMISSIONS = {
         *_LEDGER,
         *_CHARTING,
         ORDER_DOSE,
+        *_INTEGRATION,
     ],
     NURSE: [
         *_REGISTER_PATIENTS,
@@ -123,6 +140,7 @@ ROLE_PERMISSIONS = {
         *_SCHEDULING,
         *_LEDGER,
         *_CHARTING,
+        VIEW_NOTE,
     ],
     THERAPIST: [
         VIEW_PATIENT,
@@ -132,6 +150,7 @@ ROLE_PERMISSIONS = {
         VIEW_SCREENING,
         VIEW_APPOINTMENTS,
         VIEW_SESSION,
+        *_INTEGRATION,
     ],
     FRONT_DESK: [*_REGISTER_PATIENTS, VIEW_INTAKE, CHANGE_INTAKE, WITNESS_CONSENT, *_SCHEDULING],
 }

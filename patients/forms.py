@@ -7,6 +7,14 @@ from patients.models import Patient
 
 
 class PatientForm(forms.ModelForm):
+    indications = forms.MultipleChoiceField(
+        label="Treated for",
+        choices=Patient.Indication.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Follow-up questionnaire rules can depend on it (e.g. PCL-5 for PTSD).",
+    )
+
     class Meta:
         model = Patient
         fields = [
@@ -31,6 +39,7 @@ class PatientForm(forms.ModelForm):
             "escort_phone",
             "status",
             "treatment_route",
+            "indications",
         ]
         widgets = {"date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
@@ -60,7 +69,7 @@ class PatientForm(forms.ModelForm):
                 ),
             ),
             Fieldset("Escort after treatment", Row(Column("escort_name"), Column("escort_phone"))),
-            Fieldset("Care", Row(Column("status"), Column("treatment_route"))),
+            Fieldset("Care", Row(Column("status"), Column("treatment_route")), "indications"),
             Submit("save", submit_label, css_class="btn-primary"),
         )
 

@@ -11,14 +11,14 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic import outbox
 from clinic.models import ClinicSettings
 from patients.review import may_treat
 from sessions import sms
-from sessions.models import STALE_CLAIM, Appointment, Reminder
-from sessions.reminder_times import apply_quiet_hours, backoff, reminder_due_times
+from sessions.models import Appointment, Reminder
+from sessions.reminder_times import apply_quiet_hours, reminder_due_times
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 6
 
 
 class BookingError(Exception):
@@ -247,66 +247,27 @@ def schedule_reminders(appointment, now=None):
     return rows
 
 
-def claim_due(now=None, limit=50):
-    """Claim due reminders for this dispatcher. Two dispatchers never claim the same row:
-    PostgreSQL skips rows another transaction has locked, and the claim is a conditional update."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        due = (
-            Reminder.objects.select_for_update(skip_locked=True)
-            .filter(
-                Q(status__in=[Reminder.Status.PENDING, Reminder.Status.FAILED], due_at__lte=now)
-                | Q(status=Reminder.Status.SENDING, claimed_at__lt=now - STALE_CLAIM)
-            )
-            .order_by("due_at")
-            .values_list("pk", flat=True)[:limit]
-        )
-        ids = list(due)
-        claimed = Reminder.objects.filter(pk__in=ids).update(status=Reminder.Status.SENDING, claimed_at=now)
-    return (
-        list(
-            Reminder.objects.filter(pk__in=ids, claimed_at=now).select_related(
-                "appointment__patient", "appointment__appointment_type"
-            )
-        )
-        if claimed
-        else []
-    )
-
-
 def dispatch_due(now=None, limit=50):
     """Send what is due; returns how many went out. Safe to run twice at once."""
-    sent = 0
-    for reminder in claim_due(now, limit):
-        sent += _deliver(reminder)
-    return sent
+    return outbox.dispatch(
+        Reminder,
+        _deliver,
+        now=now,
+        limit=limit,
+        related=("appointment__patient", "appointment__appointment_type"),
+        transient=(OSError, sms.SmsError),
+    )
 
 
 def _deliver(reminder):
     appointment = reminder.appointment
     if not appointment.is_open or appointment.start <= timezone.now():
-        Reminder.objects.filter(pk=reminder.pk).update(status=Reminder.Status.CANCELLED)
-        return 0
-    try:
-        if reminder.channel == Reminder.Channel.EMAIL:
-            _send_email(appointment)
-        else:
-            sms.send_sms(sms.normalize_phone(appointment.patient.phone), sms_text(appointment))
-    except (OSError, sms.SmsError, ValueError) as error:
-        attempts = reminder.attempts + 1
-        gave_up = attempts >= MAX_ATTEMPTS or isinstance(error, ValueError)
-        Reminder.objects.filter(pk=reminder.pk).update(
-            status=Reminder.Status.GAVE_UP if gave_up else Reminder.Status.FAILED,
-            attempts=attempts,
-            last_error=f"{type(error).__name__}: {error}"[:300],
-            due_at=timezone.now() + backoff(attempts),
-        )
-        log.warning("reminder %s failed (attempt %d)", reminder.pk, attempts)
-        return 0
-    Reminder.objects.filter(pk=reminder.pk).update(
-        status=Reminder.Status.SENT, sent_at=timezone.now(), attempts=reminder.attempts + 1
-    )
-    return 1
+        return False
+    if reminder.channel == Reminder.Channel.EMAIL:
+        _send_email(appointment)
+    else:
+        sms.send_sms(sms.normalize_phone(appointment.patient.phone), sms_text(appointment))
+    return True
 
 
 def reminder_context(appointment):

@@ -43,6 +43,14 @@ class Patient(ExternalIdModel):
         LOZENGE = "lozenge", "Oral / sublingual lozenge"
         KAP = "kap", "Ketamine-assisted psychotherapy"
 
+    class Indication(models.TextChoices):
+        DEPRESSION = "depression", "Depression"
+        PTSD = "ptsd", "PTSD"
+        ANXIETY = "anxiety", "Anxiety"
+        OCD = "ocd", "OCD"
+        PAIN = "pain", "Chronic pain"
+        OTHER = "other", "Other"
+
     class SexAtBirth(models.TextChoices):
         FEMALE = "female", "Female"
         MALE = "male", "Male"
@@ -86,6 +94,12 @@ class Patient(ExternalIdModel):
         choices=Route.choices,
         blank=True,
         help_text="Used to group outcomes by route.",
+    )
+    indications = models.JSONField(
+        "treated for",
+        default=list,
+        blank=True,
+        help_text="What the patient is treated for; follow-up questionnaire rules can depend on it.",
     )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,

@@ -1,5 +1,4 @@
 from sessions.models.appointments import (
-    STALE_CLAIM,
     WEEKDAYS,
     Appointment,
     AppointmentType,
@@ -23,7 +22,6 @@ from sessions.models.charting import (
 from sessions.models.ledger import LedgerEntry, Vial
 
 __all__ = [
-    "STALE_CLAIM",
     "WEEKDAYS",
     "AdverseEvent",
     "Appointment",

@@ -1,6 +1,5 @@
 """Scheduling: appointment types, rooms, hours, treatment plans, appointments and their reminders."""
 
-from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -11,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from clinic.models import ExternalIdModel
+from clinic.models import ExternalIdModel, OutboxMessage
 from patients.models import Patient
 
 WEEKDAYS = [
@@ -259,30 +258,16 @@ class Appointment(ExternalIdModel):
         return self.end - self.start
 
 
-class Reminder(models.Model):
+class Reminder(OutboxMessage):
     """A reminder to send once: created with its appointment, claimed and sent by the dispatcher."""
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
         SMS = "sms", "SMS"
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed (will retry)"
-        GAVE_UP = "gave_up", "Gave up"
-        CANCELLED = "cancelled", "Cancelled"
-
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="reminders")
     channel = models.CharField(max_length=5, choices=Channel.choices)
     hours_before = models.PositiveSmallIntegerField()
-    due_at = models.DateTimeField(db_index=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.CharField(max_length=300, blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["due_at"]
@@ -290,6 +275,3 @@ class Reminder(models.Model):
 
     def __str__(self):
         return f"{self.get_channel_display()} {self.hours_before} h before"
-
-
-STALE_CLAIM = timedelta(minutes=10)

@@ -66,6 +66,7 @@ class QuestionnaireAssignment(ExternalIdModel):
         PENDING = "pending", "Waiting for the patient"
         COMPLETED = "completed", "Completed"
         CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Missed"
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="assignments")
     version = models.ForeignKey(InstrumentVersion, on_delete=models.PROTECT, related_name="+")
@@ -80,10 +81,36 @@ class QuestionnaireAssignment(ExternalIdModel):
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Follow-ups made by a rule: which rule and which session, when the patient may start it (the
+    # portal hides it until then), and when an unanswered one becomes "missed".
+    rule = models.ForeignKey(
+        "assessments.FollowUpRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    appointment = models.ForeignKey(
+        "treatment_sessions.Appointment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="follow_ups",
+    )
+    is_baseline = models.BooleanField(default=False)
+    available_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["due_date", "created_at"]
-        indexes = [models.Index(fields=["patient", "status"])]
+        indexes = [
+            models.Index(fields=["patient", "status"]),
+            models.Index(fields=["status", "expires_at"]),
+        ]
+        constraints = [
+            # Completing a session twice (a double click, a retried request) makes its follow-ups once.
+            models.UniqueConstraint(
+                fields=["rule", "appointment"],
+                condition=models.Q(rule__isnull=False, appointment__isnull=False),
+                name="one_follow_up_per_rule_and_appointment",
+            )
+        ]
 
     def __str__(self):
         return f"{self.version.instrument.code} due {self.due_date}"
@@ -91,6 +118,10 @@ class QuestionnaireAssignment(ExternalIdModel):
     @property
     def is_overdue(self):
         return self.status == self.Status.PENDING and self.due_date < timezone.localdate()
+
+    @property
+    def is_available(self):
+        return self.available_at is None or self.available_at <= timezone.now()
 
 
 class AssessmentResponse(ExternalIdModel):
