@@ -9,7 +9,14 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 
 from assessments import scoring
-from assessments.models import AssessmentResponse, Instrument, InstrumentVersion, RiskAlert
+from assessments.models import (
+    AssessmentResponse,
+    FollowUpRule,
+    Instrument,
+    InstrumentVersion,
+    QuestionnaireNotice,
+    RiskAlert,
+)
 from assessments.services import create_local_version
 from clinic.admin import RecordAdmin
 
@@ -97,6 +104,42 @@ class InstrumentAdmin(admin.ModelAdmin):
 
     def response_change(self, request, obj):
         return redirect("admin:assessments_instrument_change", obj.pk)
+
+
+@admin.register(FollowUpRule)
+class FollowUpRuleAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "appointment_kind",
+        "instrument",
+        "trigger",
+        "hours_after",
+        "every_days",
+        "indication",
+        "is_active",
+    )
+    list_filter = ("appointment_kind", "trigger", "instrument", "is_active")
+    list_editable = ("is_active",)
+    fields = (
+        "name",
+        "appointment_kind",
+        "instrument",
+        "trigger",
+        "hours_after",
+        "every_days",
+        "indication",
+        "is_active",
+    )
+
+
+@admin.register(QuestionnaireNotice)
+class QuestionnaireNoticeAdmin(RecordAdmin):
+    """Each questionnaire e-mail and whether it went out; failures show their last error."""
+
+    list_display = ("assignment", "number", "due_at", "status", "attempts", "sent_at", "last_error")
+    list_filter = ("status",)
+    list_select_related = ("assignment__version__instrument",)
+    readonly_fields = [field.name for field in QuestionnaireNotice._meta.fields]
 
 
 @admin.register(InstrumentVersion)

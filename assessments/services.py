@@ -13,6 +13,7 @@ from assessments.models import (
     Instrument,
     InstrumentVersion,
     QuestionnaireAssignment,
+    QuestionnaireNotice,
     RiskAlert,
 )
 
@@ -99,6 +100,13 @@ def scoring_keys(definition):
     return {item["id"] for item in definition["items"]}
 
 
+CLOSED_MESSAGE = "This questionnaire has closed. Your care team will send the next one when it is due."
+
+
+class QuestionnaireClosed(Exception):
+    """The follow-up expired (it shows as missed) before the answers arrived."""
+
+
 class AlreadySubmitted(Exception):
     def __init__(self, response):
         super().__init__("already submitted")
@@ -119,6 +127,8 @@ def submit_response(
         with transaction.atomic():
             if assignment is not None:
                 locked = QuestionnaireAssignment.objects.select_for_update().get(pk=assignment.pk)
+                if locked.status == QuestionnaireAssignment.Status.EXPIRED or locked.is_expired:
+                    raise QuestionnaireClosed(CLOSED_MESSAGE)
                 if locked.status != QuestionnaireAssignment.Status.PENDING:
                     raise AlreadySubmitted(getattr(locked, "response", None))
             response = AssessmentResponse.objects.create(
@@ -127,7 +137,7 @@ def submit_response(
                 assignment=assignment,
                 submission_key=submission_key,
                 mode=mode,
-                is_baseline=is_baseline,
+                is_baseline=is_baseline or bool(assignment and assignment.is_baseline),
                 answers=answers,
                 total=result.total,
                 subscales=result.subscales,
@@ -147,6 +157,7 @@ def submit_response(
                 QuestionnaireAssignment.objects.filter(pk=assignment.pk).update(
                     status=QuestionnaireAssignment.Status.COMPLETED, draft={}
                 )
+                QuestionnaireNotice.cancel_unsent(pk=assignment.pk)
     except IntegrityError:
         # Two submissions raced past the checks above; the unique constraints kept one.
         first = (

@@ -1,6 +1,7 @@
 import uuid
 
 from django.contrib import messages
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -9,10 +10,12 @@ from django.views.decorators.http import require_POST
 
 from assessments import scoring
 from assessments.forms import AcknowledgeAlertForm, AssignForm, QuestionnaireForm, field_name
-from assessments.models import AssessmentResponse, QuestionnaireAssignment, RiskAlert
+from assessments.models import AssessmentResponse, QuestionnaireAssignment, QuestionnaireNotice, RiskAlert
 from assessments.reports import course_chart, progress_report_pdf
 from assessments.services import (
+    CLOSED_MESSAGE,
     AlreadySubmitted,
+    QuestionnaireClosed,
     acknowledge_alert,
     assign,
     clinic_outcomes,
@@ -41,7 +44,13 @@ def patient_measures(request, patient):
             "courses": [(course, course_chart(course)) for course in courses],
             "pending": patient.assignments.filter(status=QuestionnaireAssignment.Status.PENDING)
             .select_related("version__instrument", "assigned_by")
-            .order_by("due_date"),
+            .annotate(
+                sent_notices=Count("notices", filter=Q(notices__status=QuestionnaireNotice.Status.SENT))
+            )
+            .order_by("due_date", "available_at"),
+            "missed": patient.assignments.filter(status=QuestionnaireAssignment.Status.EXPIRED)
+            .select_related("version__instrument")
+            .order_by("-expires_at")[:20],
             "alerts": patient.risk_alerts.select_related("response__version__instrument", "acknowledged_by"),
             "versions": versions,
             "assign_form": AssignForm(versions),
@@ -146,6 +155,7 @@ def cancel_assignment(request, patient, assignment_id):
         cancelled_by=request.user,
     )
     if updated:
+        QuestionnaireNotice.cancel_unsent(pk=assignment.pk)
         messages.success(request, f"{assignment.version.instrument.code} removed from the portal.")
     else:
         messages.info(request, "That questionnaire was already completed or cancelled.")
@@ -233,13 +243,26 @@ def _assignment_for(patient, assignment_id):
     )
 
 
+def _closed_reason(assignment):
+    """Why the patient cannot answer this assignment now, or "" when they can."""
+    if assignment.status == QuestionnaireAssignment.Status.CANCELLED:
+        return "The clinic has withdrawn this questionnaire."
+    if assignment.status == QuestionnaireAssignment.Status.EXPIRED or assignment.is_expired:
+        return CLOSED_MESSAGE
+    if not assignment.is_available:
+        opens = timezone.localtime(assignment.available_at)
+        return f"This questionnaire opens on {opens:%A, %B} {opens.day} at {opens:%-I:%M %p}."
+    return ""
+
+
 @patient_view
 def questionnaire(request, patient, assignment_id):
     assignment = _assignment_for(patient, assignment_id)
     if assignment.status == QuestionnaireAssignment.Status.COMPLETED:
         return redirect("portal:questionnaire_done", assignment_id=assignment.external_id)
-    if assignment.status != QuestionnaireAssignment.Status.PENDING:
-        messages.info(request, "The clinic has withdrawn this questionnaire.")
+    closed = _closed_reason(assignment)
+    if closed:
+        messages.info(request, closed)
         return redirect("portal:home")
     definition = assignment.version.definition
     if request.method == "POST":
@@ -259,6 +282,9 @@ def questionnaire(request, patient, assignment_id):
             form.apply_errors(error)
         except AlreadySubmitted:
             return redirect("portal:questionnaire_done", assignment_id=assignment.external_id)
+        except QuestionnaireClosed as closed:
+            messages.info(request, str(closed))
+            return redirect("portal:home")
         else:
             return redirect("portal:questionnaire_done", assignment_id=assignment.external_id)
     else:
@@ -275,7 +301,7 @@ def questionnaire_draft(request, patient, assignment_id):
     assignment = _assignment_for(patient, assignment_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    if assignment.status != QuestionnaireAssignment.Status.PENDING:
+    if assignment.status != QuestionnaireAssignment.Status.PENDING or _closed_reason(assignment):
         return HttpResponse("This questionnaire is closed.", status=409)
     form = QuestionnaireForm(assignment.version.definition, request.POST)
     save_draft(assignment, form.raw_answers())

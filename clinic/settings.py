@@ -196,6 +196,10 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "dispatch-reminders": {"task": "sessions.tasks.dispatch_reminders", "schedule": 60.0},
+    "dispatch-questionnaire-notices": {
+        "task": "assessments.tasks.dispatch_questionnaire_notices",
+        "schedule": 60.0,
+    },
 }
 SMS_BACKEND = env_str("SMS_BACKEND", "sessions.sms.ConsoleBackend")
 

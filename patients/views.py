@@ -188,7 +188,14 @@ def patient_invite(request, patient):
 
 @patient_view
 def portal_home(request, patient):
-    pending = patient.assignments.filter(status="pending").select_related("version").order_by("due_date")
+    now = timezone.now()
+    pending = (
+        patient.assignments.filter(status="pending")
+        .filter(Q(available_at__isnull=True) | Q(available_at__lte=now))
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .select_related("version")
+        .order_by("due_date")
+    )
     intake_open = patient.status in (Patient.Status.INQUIRY, Patient.Status.SCREENING)
     next_appointment = (
         patient.appointments.filter(status__in=["scheduled", "confirmed"], start__gte=timezone.now())

@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from assessments import followups
 from clinic import roles
 from clinic.models import ClinicSettings
 from patients.review import may_treat
@@ -616,6 +617,12 @@ def discharge(
     if reasons:
         raise ChartingError(*reasons)
     with transaction.atomic():
+        # A second discharge of the same chart (a double click, two tabs) waits here, then finds it done.
+        current = (
+            TreatmentSession.objects.select_for_update().values_list("status", flat=True).get(pk=session.pk)
+        )
+        if current != TreatmentSession.Status.CHARTING:
+            raise ChartingError("The patient has already been discharged.")
         session.aldrete = dict(aldrete)
         session.vitals_near_baseline = vitals_near_baseline
         session.alert_and_oriented = alert_and_oriented
@@ -631,6 +638,7 @@ def discharge(
         if appointment.status != Appointment.Status.COMPLETED:
             appointment.status = Appointment.Status.COMPLETED
             appointment.save()
+        followups.on_session_completed(appointment, by=by, completed_at=discharged_at)
     return session
 
 

@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from assessments import followups
 from clinic import outbox
 from clinic.models import ClinicSettings
 from patients.review import may_treat
@@ -108,6 +109,7 @@ def book(*, patient, appointment_type, start, room, clinician, by, plan=None, se
                 series_number=series_number,
             )
             schedule_reminders(appointment)
+            followups.on_appointment_booked(appointment, by=by)
     except IntegrityError:
         # PostgreSQL's exclusion constraint: someone booked the same chair, clinician or patient
         # between our check and our insert.
@@ -205,6 +207,8 @@ def set_status(appointment, status, *, by):
     with transaction.atomic():
         appointment.status = status
         appointment.save()
+        if status == Appointment.Status.COMPLETED:
+            followups.on_session_completed(appointment, by=by)
         if status == Appointment.Status.NO_SHOW:
             appointment.reminders.filter(status=Reminder.Status.PENDING).update(
                 status=Reminder.Status.CANCELLED

@@ -77,3 +77,11 @@ class QuestionnaireNotice(OutboxMessage):
 
     def __str__(self):
         return "Invitation" if self.number == 0 else f"Reminder {self.number}"
+
+    @classmethod
+    def cancel_unsent(cls, **assignment_filter):
+        """Once a questionnaire is answered, withdrawn or missed, its later e-mails are not sent."""
+        return cls.objects.filter(
+            status__in=[cls.Status.PENDING, cls.Status.FAILED],
+            **{f"assignment__{key}": value for key, value in assignment_filter.items()},
+        ).update(status=cls.Status.CANCELLED)

@@ -120,6 +120,14 @@ class QuestionnaireAssignment(ExternalIdModel):
         return self.status == self.Status.PENDING and self.due_date < timezone.localdate()
 
     @property
+    def is_expired(self):
+        return self.status == self.Status.EXPIRED or (
+            self.status == self.Status.PENDING
+            and self.expires_at is not None
+            and self.expires_at <= timezone.now()
+        )
+
+    @property
     def is_available(self):
         return self.available_at is None or self.available_at <= timezone.now()
 
