@@ -1,6 +1,6 @@
 from django.urls import path
 
-from patients import screening_views, views
+from patients import screening_views, timeline_views, views
 
 app_name = "patients"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("<uuid:patient_id>/", views.patient_detail, name="detail"),
     path("<uuid:patient_id>/edit/", views.patient_edit, name="edit"),
     path("<uuid:patient_id>/history/", views.patient_history, name="history"),
+    path("<uuid:patient_id>/timeline/", timeline_views.timeline, name="timeline"),
     path("<uuid:patient_id>/invite/", views.patient_invite, name="invite"),
     path("<uuid:patient_id>/intake/", screening_views.intake_overview, name="intake"),
     path("<uuid:patient_id>/intake/<str:key>/", screening_views.intake_section, name="intake_section"),
