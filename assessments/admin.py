@@ -14,6 +14,9 @@ from assessments.models import (
     FollowUpRule,
     Instrument,
     InstrumentVersion,
+    IntegrationNote,
+    NoteAddendum,
+    NoteTemplate,
     QuestionnaireNotice,
     RiskAlert,
 )
@@ -163,3 +166,52 @@ class RiskAlertAdmin(RecordAdmin):
     list_filter = ("rule", "is_risk")
     list_select_related = ("patient", "acknowledged_by")
     readonly_fields = [field.name for field in RiskAlert._meta.fields]
+
+
+# Integration notes: templates are the administrator's to edit; notes and addenda are clinical
+# records written in the application, shown here read-only to those allowed to view them.
+
+
+@admin.register(NoteTemplate)
+class NoteTemplateAdmin(admin.ModelAdmin):
+    list_display = ("name", "description", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("name", "description")
+    fieldsets = (
+        (None, {"fields": ("name", "description", "is_active")}),
+        (
+            "Prompts shown under each section of a note",
+            {"fields": ("experience", "themes", "insights", "emotional_state", "goals", "practices", "plan")},
+        ),
+        ("Prompt for the summary the patient reads", {"fields": ("summary",)}),
+    )
+
+
+class NoteAddendumInline(admin.TabularInline):
+    model = NoteAddendum
+    fields = ("created_at", "author", "reason", "text")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(IntegrationNote)
+class IntegrationNoteAdmin(RecordAdmin):
+    list_display = ("patient", "author", "status", "created_at", "signed_at", "summary_shared_at")
+    list_filter = ("status",)
+    list_select_related = ("patient", "author")
+    readonly_fields = [field.name for field in IntegrationNote._meta.fields]
+    inlines = [NoteAddendumInline]
+
+
+@admin.register(NoteAddendum)
+class NoteAddendumAdmin(RecordAdmin):
+    list_display = ("note", "author", "reason", "created_at")
+    list_select_related = ("note", "author")
+    readonly_fields = [field.name for field in NoteAddendum._meta.fields]

@@ -196,6 +196,8 @@ def _deliver(notice):
     )
     if not still_open or not patient.email or patient.user is None:
         return False  # answered, withdrawn, missed, or the patient has no portal account to open it
+    if assignment.notices.filter(number__gt=notice.number, due_at__lte=timezone.now()).exists():
+        return False  # the dispatcher was down for days: send only the latest, not a burst
     context = notice_context(notice)
     send_mail(
         render_to_string("emails/questionnaire_notice_subject.txt", context).strip(),

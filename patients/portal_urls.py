@@ -1,5 +1,6 @@
 from django.urls import path
 
+from assessments import note_views
 from assessments import views as assessment_views
 from patients import screening_views, views
 from sessions import views as session_views
@@ -33,4 +34,5 @@ urlpatterns = [
         assessment_views.questionnaire_done,
         name="questionnaire_done",
     ),
+    path("notes/", note_views.portal_notes, name="notes"),
 ]

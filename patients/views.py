@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from assessments.notes import shared_summaries
 from clinic import roles
 from clinic.access import patient_view, public_view, staff_view
 from patients.forms import PatientForm, SetPortalPasswordForm
@@ -210,6 +211,7 @@ def portal_home(request, patient):
             "pending": pending,
             "intake_open": intake_open,
             "next_appointment": next_appointment,
+            "latest_shared_note": shared_summaries(patient).first(),
         },
     )
 

@@ -377,3 +377,30 @@ def test_a_periodic_rule_without_its_interval_is_refused_in_admin(administrator,
 def test_front_desk_cannot_edit_rules(front_desk, client_for):
     response = client_for(front_desk).get(reverse("admin:assessments_followuprule_changelist"))
     assert response.status_code in (302, 403)
+
+
+def test_after_an_outage_only_the_latest_due_email_goes_out(patient_a, nurse):
+    set_status(held_visit(patient_a, nurse), Appointment.Status.COMPLETED, by=nurse)
+    phq9 = the_24_hour_phq9(patient_a)
+
+    with time_machine.travel(phq9.available_at + timedelta(days=2, hours=1), tick=False):
+        followups.dispatch_notices()
+
+    assert len([m for m in mail.outbox if str(phq9.external_id) in m.body]) == 1
+    assert list(phq9.notices.order_by("number").values_list("status", flat=True)) == [
+        "cancelled",
+        "cancelled",
+        "sent",
+        "pending",
+    ]
+
+
+def test_withdrawing_a_follow_up_cancels_its_emails(patient_a, nurse, client_for):
+    set_status(held_visit(patient_a, nurse), Appointment.Status.COMPLETED, by=nurse)
+    phq9 = the_24_hour_phq9(patient_a)
+
+    client_for(nurse).post(
+        reverse("assessments:cancel_assignment", args=[patient_a.external_id, phq9.external_id])
+    )
+
+    assert set(phq9.notices.values_list("status", flat=True)) == {"cancelled"}

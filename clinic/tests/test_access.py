@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from assessments.models import IntegrationNote
 from clinic import roles
 from sessions.models import TreatmentSession
 
@@ -20,6 +21,7 @@ PATIENT_B_KWARGS = {
     "appointment_id": lambda patient: patient.appointments.first().external_id,
     "plan_id": lambda patient: patient.treatment_plans.first().external_id,
     "session_id": lambda patient: patient.treatment_sessions.first().external_id,
+    "note_id": lambda patient: patient.integration_notes.first().external_id,
 }
 SAMPLE_KWARGS = {
     "token": "not-a-real-token",
@@ -124,6 +126,7 @@ def patient_b(patient_b, nurse):
     visit = book_visit(patient_b, nurse)
     treatment_plan(patient_b, nurse)
     TreatmentSession.objects.create(appointment=visit, patient=patient_b, route="iv", started_by=nurse)
+    IntegrationNote.objects.create(patient=patient_b, author=nurse)
     return patient_b
 
 
@@ -140,6 +143,7 @@ def patient_a(patient_a, nurse):
     visit = book_visit(patient_a, nurse, room_name="Room B", days_ahead=6)
     treatment_plan(patient_a, nurse)
     TreatmentSession.objects.create(appointment=visit, patient=patient_a, route="iv", started_by=nurse)
+    IntegrationNote.objects.create(patient=patient_a, author=nurse)
     return patient_a
 
 
