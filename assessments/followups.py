@@ -180,9 +180,36 @@ def expire_unanswered(now=None):
     return expired
 
 
+def supersede_open(now=None):
+    """When a newer follow-up of an instrument opens while an older one is still unanswered (two
+    infusions in a week), the older is withdrawn: the patient is asked for one PHQ-9 at a time."""
+    now = now or timezone.now()
+    open_now = (
+        QuestionnaireAssignment.objects.filter(
+            status=QuestionnaireAssignment.Status.PENDING, rule__isnull=False, available_at__lte=now
+        )
+        .order_by("patient_id", "version__instrument_id", "-available_at", "-pk")
+        .values_list("pk", "patient_id", "version__instrument_id")
+    )
+    newest, older = set(), []
+    for pk, patient_id, instrument_id in open_now:
+        if (patient_id, instrument_id) in newest:
+            older.append(pk)
+        newest.add((patient_id, instrument_id))
+    if older:
+        with transaction.atomic():
+            QuestionnaireAssignment.objects.filter(
+                pk__in=older, status=QuestionnaireAssignment.Status.PENDING
+            ).update(status=QuestionnaireAssignment.Status.CANCELLED, cancelled_at=now)
+            QuestionnaireNotice.cancel_unsent(pk__in=older)
+    return len(older)
+
+
 def dispatch_notices(now=None, limit=50):
-    """Expire what is overdue, then send the questionnaire e-mails that are due. Safe to run twice."""
+    """Expire what is overdue, withdraw what a newer follow-up replaced, then send the questionnaire
+    e-mails that are due. Safe to run twice."""
     expire_unanswered(now)
+    supersede_open(now)
     return outbox.dispatch(
         QuestionnaireNotice, _deliver, now=now, limit=limit, related=("assignment__patient__user",)
     )

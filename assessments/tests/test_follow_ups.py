@@ -404,3 +404,23 @@ def test_withdrawing_a_follow_up_cancels_its_emails(patient_a, nurse, client_for
     )
 
     assert set(phq9.notices.values_list("status", flat=True)) == {"cancelled"}
+
+
+def test_a_newer_follow_up_replaces_an_older_one_still_open(patient_a, nurse, client_for):
+    set_status(held_visit(patient_a, nurse, hours_ago=72), Appointment.Status.COMPLETED, by=nurse)
+    set_status(held_visit(patient_a, nurse, hours_ago=3), Appointment.Status.COMPLETED, by=nurse)
+    first, second = (
+        follow_ups(patient_a)
+        .filter(version__instrument__code="PHQ-9", rule__hours_after=24)
+        .order_by("available_at")
+    )
+
+    with time_machine.travel(second.available_at + timedelta(minutes=1), tick=False):
+        followups.dispatch_notices()
+        home = client_for(patient_a.user).get(reverse("portal:home")).content.decode()
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == QuestionnaireAssignment.Status.CANCELLED
+    assert second.status == QuestionnaireAssignment.Status.PENDING
+    assert str(second.external_id) in home and str(first.external_id) not in home

@@ -12,7 +12,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from assessments.models import AssessmentResponse, RiskAlert
+from assessments import followups
+from assessments.models import AssessmentResponse, QuestionnaireAssignment, RiskAlert
 from assessments.services import assign, current_version_for, submit_response
 from clinic import roles
 from clinic.models import ClinicSettings, User
@@ -29,7 +30,40 @@ STAFF = [
     ("frontdesk@clinic.example", "Fran", "Fields", "", roles.FRONT_DESK),
 ]
 PORTAL_PATIENT_EMAIL = "patient@clinic.example"
+INDICATIONS = {
+    "Avery": ["depression"],
+    "Chen": ["depression", "ptsd"],
+    "Okafor": ["ptsd"],
+    "Weiss": ["depression"],
+}
 ROUTES = {"Avery": "iv", "Chen": "intranasal", "Lindqvist": "iv", "Okafor": "iv", "Bell": "iv", "Weiss": "im"}
+
+NOTE_ONE = {
+    "experience": "“Like floating above my own kitchen, watching myself make coffee.” Calm, a little sad.",
+    "themes": "Distance from her own routines; her grandmother's house.",
+    "insights": "Noticed how much of the day she spends bracing for criticism.",
+    "emotional_state": "Tired, tearful once, settled by the end. Slept well the night after.",
+    "goals": "Notice the bracing; one small thing for herself each day.",
+    "practices": "Five minutes of journaling each evening; a walk at lunch.",
+    "risk_reviewed": True,
+    "risk_note": "Denies thoughts of self-harm. No open alerts.",
+    "plan": "Integration again after the next infusion.",
+    "patient_summary": "",
+}
+NOTE_TWO = {
+    "experience": "“Warm, like sun through a window.” Some dizziness at first, then ease.",
+    "themes": "Self-compassion; making room for rest.",
+    "insights": "The critical voice is old, and not hers.",
+    "emotional_state": "Brighter; laughed twice. Reports better mornings this week.",
+    "goals": "Keep the evening journaling; ask for help at work once this week.",
+    "practices": "Journaling (kept up 5 of 7 days); add the body-scan recording before bed.",
+    "risk_reviewed": True,
+    "risk_note": "Denies thoughts of self-harm.",
+    "plan": "Continue the series; review the journal together next time.",
+    "patient_summary": "We talked about the warmth you felt in the session and about giving yourself "
+    "room to rest. Keep up the evening journaling, and try the body-scan recording before bed. "
+    "Next time we'll look at your journal together.",
+}
 
 CONSENT_BODY = """This is sample consent wording for the demo. A clinic replaces it with its own reviewed text in
 Django admin (Patients → Consent documents) and publishes it.
@@ -308,6 +342,7 @@ class Command(BaseCommand):
                     "email": email,
                     "status": status,
                     "treatment_route": ROUTES.get(family, ""),
+                    "indications": INDICATIONS.get(family, []),
                     "address_line1": f"{len(family) * 17} Demo Avenue",
                     "city": "Springfield",
                     "region": "IL",
@@ -568,6 +603,58 @@ class Command(BaseCommand):
             charted_session(
                 chen, nurse, prescriber, route="intranasal", start=morning(days_ago), password=DEMO_PASSWORD
             )
+        self._follow_ups()
+        self._integration_notes()
+
+    def _follow_ups(self):
+        """Charting the sessions above made their follow-up questionnaires. Where a demo score falls
+        inside a follow-up's window it is that follow-up's answer; the others passed unanswered."""
+        for follow_up in QuestionnaireAssignment.objects.filter(
+            rule__isnull=False, status=QuestionnaireAssignment.Status.PENDING, expires_at__lte=timezone.now()
+        ).select_related("version"):
+            answer = AssessmentResponse.objects.filter(
+                patient=follow_up.patient_id,
+                version__instrument=follow_up.version.instrument_id,
+                assignment__isnull=True,
+                completed_at__gte=follow_up.available_at,
+                completed_at__lt=follow_up.expires_at,
+            ).first()
+            if answer:
+                AssessmentResponse.objects.filter(pk=answer.pk).update(assignment=follow_up)
+                QuestionnaireAssignment.objects.filter(pk=follow_up.pk).update(
+                    status=QuestionnaireAssignment.Status.COMPLETED
+                )
+        followups.expire_unanswered()
+        followups.supersede_open()
+
+    def _integration_notes(self):
+        """The therapist's notes after Jordan Avery's infusions: two signed (the latest with a summary
+        shared to the portal) and a draft left unsigned for more than a day."""
+        from assessments import notes
+        from assessments.models import IntegrationNote, NoteTemplate
+
+        if IntegrationNote.objects.exists():
+            return
+        therapist = User.objects.get(email="therapist@clinic.example")
+        avery = Patient.objects.get(legal_family_name="Avery")
+        template = NoteTemplate.objects.filter(name="After a ketamine session").first()
+        first, second, third, *_ = avery.treatment_sessions.order_by("started_at")
+        for session, text, share in ((first, NOTE_ONE, False), (second, NOTE_TWO, True)):
+            written = session.discharged_at + timedelta(days=1, hours=3)
+            note = notes.start_note(
+                avery, by=therapist, template=template, treatment_session=session, now=written
+            )
+            notes.save_draft(note, by=therapist, now=written, **text)
+            notes.sign(note, by=therapist, password=DEMO_PASSWORD, share_summary=share, now=written)
+        draft = notes.start_note(
+            avery, by=therapist, template=template, treatment_session=third, now=third.discharged_at
+        )
+        notes.save_draft(
+            draft,
+            by=therapist,
+            now=third.discharged_at + timedelta(days=1),
+            experience="Felt “held” by the music; a long stretch of quiet near the end.",
+        )
 
     def print_logins(self):
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD})"))
