@@ -18,7 +18,7 @@ from assessments.caseload import (
 from assessments.models import AssessmentResponse, IntegrationNote, RiskAlert
 from assessments.scoring import shipped_definitions
 from assessments.services import current_version_for
-from clinic.testing.factories import PatientFactory, appointment_type, room, treatment_plan
+from clinic.testing.factories import PatientFactory, past_visit, treatment_plan
 from sessions.models import Appointment, SessionAlert, TreatmentSession
 
 URL = reverse("assessments:caseload")
@@ -29,16 +29,8 @@ def ago(**kwargs):
 
 
 def visit(patient, clinician, start, *, kind="consultation", status=Appointment.Status.COMPLETED):
-    kind_type = appointment_type(kind, name="IV infusion" if kind == "iv" else None)
-    return Appointment.objects.create(
-        patient=patient,
-        appointment_type=kind_type,
-        room=room("Room A", is_chair=False),
-        clinician=clinician,
-        start=start,
-        end=start + timedelta(minutes=kind_type.duration_minutes),
-        status=status,
-        created_by=clinician,
+    return past_visit(
+        patient, clinician, start, kind=kind, status=status, name="IV infusion" if kind == "iv" else None
     )
 
 

@@ -12,9 +12,8 @@ from assessments import followups
 from assessments.models import FollowUpRule, QuestionnaireAssignment, QuestionnaireNotice
 from assessments.services import current_version_for
 from clinic.models import ClinicSettings
-from clinic.testing.charting import FULL_ALDRETE, charted_session
-from clinic.testing.factories import appointment_type, room
-from sessions import charting
+from clinic.testing.charting import charted_session, discharge
+from clinic.testing.factories import past_visit
 from sessions.charting import ChartingError
 from sessions.models import Appointment, TreatmentSession
 from sessions.services import set_status
@@ -27,17 +26,7 @@ PHQ9_ANSWERS = {f"q_{n}": "1" for n in range(1, 11)}
 def held_visit(patient, clinician, *, kind="iv", hours_ago=3):
     """A treatment appointment that took place (checked in), entered after the fact."""
     start = (timezone.now() - timedelta(hours=hours_ago)).replace(second=0, microsecond=0)
-    kind_type = appointment_type(kind, 120)
-    return Appointment.objects.create(
-        patient=patient,
-        appointment_type=kind_type,
-        start=start,
-        end=start + timedelta(minutes=120),
-        room=room(),
-        clinician=clinician,
-        created_by=clinician,
-        status=Appointment.Status.CHECKED_IN,
-    )
+    return past_visit(patient, clinician, start, kind=kind, status=Appointment.Status.CHECKED_IN, minutes=120)
 
 
 def follow_ups(patient):
@@ -67,19 +56,6 @@ def test_completing_an_infusion_schedules_the_starter_follow_ups(patient_a, nurs
     assert [n.due_at - phq9.available_at for n in phq9.notices.order_by("number")] == [
         timedelta(days=day) for day in range(4)
     ]
-
-
-def discharge(session, nurse):
-    charting.discharge(
-        session,
-        by=nurse,
-        aldrete=FULL_ALDRETE,
-        vitals_near_baseline=True,
-        alert_and_oriented=True,
-        escort_present=True,
-        escort_name="Sam Rivera (partner)",
-        instructions_given=True,
-    )
 
 
 def test_completing_a_session_twice_makes_its_follow_ups_once(patient_a, nurse, prescriber):

@@ -507,19 +507,7 @@ def charted_session(
         return _fresh(session)
 
     discharged_at = after_dose(discharge_minute)
-    charting.discharge(
-        session,
-        by=nurse,
-        aldrete=FULL_ALDRETE,
-        vitals_near_baseline=True,
-        alert_and_oriented=True,
-        escort_present=True,
-        escort_name=patient.escort_name or "Alex Morgan (partner)",
-        instructions_given=True,
-        note="Walked to the car with the escort; written instructions given.",
-        discharged_at=discharged_at,
-        now=discharged_at,
-    )
+    discharge(session, nurse, at=discharged_at)
     if rems and route == TreatmentSession.Route.INTRANASAL:
         charting.save_rems(session, _rems_answers(session, ready_minutes=75))
     if until == "discharged":
@@ -528,6 +516,23 @@ def charted_session(
     charting.sign(session, by=nurse, password=password, now=discharged_at + timedelta(minutes=5))
     charting.sign(session, by=prescriber, password=password, now=signed_at)
     return _fresh(session)
+
+
+def discharge(session, nurse, *, at=None):
+    """Discharge with every criterion met and the escort named, at ``at`` (default now)."""
+    return charting.discharge(
+        session,
+        by=nurse,
+        aldrete=FULL_ALDRETE,
+        vitals_near_baseline=True,
+        alert_and_oriented=True,
+        escort_present=True,
+        escort_name=session.patient.escort_name or "Alex Morgan (partner)",
+        instructions_given=True,
+        note="Walked to the car with the escort; written instructions given.",
+        discharged_at=at,
+        now=at,
+    )
 
 
 def _observe(session, nurse, when, row):

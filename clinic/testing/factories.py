@@ -112,6 +112,25 @@ def book_visit(patient, clinician, *, start=None, kind="consultation", room_name
     )
 
 
+def past_visit(patient, clinician, start, *, kind="consultation", status="completed", name=None, minutes=60):
+    """An appointment that already took place, entered directly (booking refuses a time that has passed)."""
+    from datetime import timedelta
+
+    from sessions.models import Appointment
+
+    kind_type = appointment_type(kind, minutes, name=name)
+    return Appointment.objects.create(
+        patient=patient,
+        appointment_type=kind_type,
+        room=room("Room A", is_chair=False),
+        clinician=clinician,
+        start=start,
+        end=start + timedelta(minutes=kind_type.duration_minutes),
+        status=status,
+        created_by=clinician,
+    )
+
+
 def treatment_plan(patient, prescriber, sessions=6):
     from sessions.models import TreatmentPlan
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from assessments.models import IntegrationNote, QuestionnaireAssignment, QuestionnaireNotice
 from assessments.services import assign, current_version_for, submit_response
-from clinic.testing.factories import PatientFactory, appointment_type, room
+from clinic.testing.factories import PatientFactory, past_visit
 from patients.models import PortalInvitation
 from patients.timeline import KINDS, build_timeline, chosen_kinds
 from sessions.models import Appointment, Reminder, SessionAlert, TreatmentSession
@@ -23,17 +23,8 @@ def ago(**kwargs):
 
 
 def visit(patient, clinician, start, *, kind="consultation", status=Appointment.Status.COMPLETED):
-    """An appointment entered directly (booking refuses a time that has passed)."""
-    kind_type = appointment_type(kind, name="IV infusion" if kind == "iv" else None)
-    return Appointment.objects.create(
-        patient=patient,
-        appointment_type=kind_type,
-        room=room("Room A", is_chair=False),
-        clinician=clinician,
-        start=start,
-        end=start + timedelta(minutes=kind_type.duration_minutes),
-        status=status,
-        created_by=clinician,
+    return past_visit(
+        patient, clinician, start, kind=kind, status=status, name="IV infusion" if kind == "iv" else None
     )
 
 
