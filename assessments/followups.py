@@ -218,9 +218,7 @@ def dispatch_notices(now=None, limit=50):
 def _deliver(notice):
     assignment = notice.assignment
     patient = assignment.patient
-    still_open = assignment.status == QuestionnaireAssignment.Status.PENDING and (
-        assignment.expires_at is None or assignment.expires_at > timezone.now()
-    )
+    still_open = assignment.status == QuestionnaireAssignment.Status.PENDING and not assignment.is_expired
     if not still_open or not patient.email or patient.user is None:
         return False  # answered, withdrawn, missed, or the patient has no portal account to open it
     if assignment.notices.filter(number__gt=notice.number, due_at__lte=timezone.now()).exists():

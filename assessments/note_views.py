@@ -281,32 +281,35 @@ def note_sign(request, patient, note_id):
 # --- After signing ----------------------------------------------------------------------------------
 
 
-@staff_view(roles.SIGN_NOTE)
-def note_share(request, patient, note_id):
+def _change_sharing(request, patient, note_id, change, done):
     note = _note(patient, note_id)
     if (refusal := _post_only(request)) is not None:
         return refusal
     try:
-        notes.share_summary(note, by=request.user)
+        change(note, by=request.user)
     except NoteError as error:
         messages.error(request, " ".join(error.reasons))
     else:
-        messages.success(request, "The summary is now in the patient's portal.")
+        messages.success(request, done)
     return redirect(_url(note, "sharing"))
+
+
+@staff_view(roles.SIGN_NOTE)
+def note_share(request, patient, note_id):
+    return _change_sharing(
+        request, patient, note_id, notes.share_summary, "The summary is now in the patient's portal."
+    )
 
 
 @staff_view(roles.SIGN_NOTE)
 def note_stop_sharing(request, patient, note_id):
-    note = _note(patient, note_id)
-    if (refusal := _post_only(request)) is not None:
-        return refusal
-    try:
-        notes.stop_sharing(note, by=request.user)
-    except NoteError as error:
-        messages.error(request, " ".join(error.reasons))
-    else:
-        messages.success(request, "The summary is no longer shown in the patient's portal.")
-    return redirect(_url(note, "sharing"))
+    return _change_sharing(
+        request,
+        patient,
+        note_id,
+        notes.stop_sharing,
+        "The summary is no longer shown in the patient's portal.",
+    )
 
 
 @staff_view(roles.ADD_NOTE_ADDENDUM)

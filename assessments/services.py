@@ -127,7 +127,7 @@ def submit_response(
         with transaction.atomic():
             if assignment is not None:
                 locked = QuestionnaireAssignment.objects.select_for_update().get(pk=assignment.pk)
-                if locked.status == QuestionnaireAssignment.Status.EXPIRED or locked.is_expired:
+                if locked.is_expired:
                     raise QuestionnaireClosed(CLOSED_MESSAGE)
                 if locked.status != QuestionnaireAssignment.Status.PENDING:
                     raise AlreadySubmitted(getattr(locked, "response", None))

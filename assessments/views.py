@@ -247,7 +247,7 @@ def _closed_reason(assignment):
     """Why the patient cannot answer this assignment now, or "" when they can."""
     if assignment.status == QuestionnaireAssignment.Status.CANCELLED:
         return "The clinic has withdrawn this questionnaire."
-    if assignment.status == QuestionnaireAssignment.Status.EXPIRED or assignment.is_expired:
+    if assignment.is_expired:
         return CLOSED_MESSAGE
     if not assignment.is_available:
         opens = timezone.localtime(assignment.available_at)
