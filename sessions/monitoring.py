@@ -1,14 +1,17 @@
 """Monitoring rules for treatment-session charting: pure Python, no Django.
 
 Every default here comes from ``/work/shared/domain.md`` ("Monitoring during and after administration",
-"Discharge — modified Aldrete", "Spravato REMS patient monitoring form", "Pre-session checklist"). The
+its "Default alert thresholds" and "Pre-dose and hypotension defaults", "Discharge — modified Aldrete",
+"Spravato REMS patient monitoring form", "Pre-session checklist"). The
 thresholds are *configurable defaults*, not medical advice: callers pass the clinic's own thresholds
 dict, and every message names the threshold that was in force so the chart shows what was applied.
 
 - ``plausibility_errors``: input validation (is this number physiologically possible?), separate from
   alerts.
-- ``vital_flags``: alerts during and after administration.
-- ``pre_dose_check``: baseline blood pressure before dosing: ok, caution, or hold.
+- ``vital_flags``: alerts during and after administration (high and low blood pressure, heart rate,
+  SpO2, respiratory rate).
+- ``pre_dose_check``: baseline vitals before dosing (blood pressure high or low, heart rate, SpO2,
+  respiratory rate, temperature): ok, caution, or hold.
 - ``moaas_alert``: sedation alert from a MOAA/S score.
 - ``aldrete_total`` and ``discharge_ready``: the modified Aldrete score and the other discharge rules.
 - ``expected_timepoints`` and ``timepoint_status``: when vitals are due, and which are done or late.
@@ -63,22 +66,38 @@ PLAUSIBLE = {
 }
 
 #: Default alert thresholds; the clinic may override any of them. domain.md, "Monitoring during and after
-#: administration" → "Default alert thresholds (configurable)":
+#: administration" → "Default alert thresholds (configurable)" and "Pre-dose and hypotension defaults
+#: (configurable)":
 #:
 #: - pre-dose hold if BP > 160/100, caution above 140/90 (limits are exclusive: 160/100 itself is a
-#:   caution, not a hold);
-#: - during administration: SBP > 180 or DBP > 110, HR > 120 or < 50, SpO2 < 92 %, RR < 10 or > 24
-#:   (again exclusive: the value at the threshold is not flagged);
+#:   caution, not a hold); ``sbp``/``dbp`` in the pre-dose sections mean "above";
+#: - pre-dose hold if SpO2 < 92 % on room air (caution < 95 %), HR > 120 or < 50 (caution > 100),
+#:   RR < 10 or > 24, temperature ≥ 38.0 °C (acute illness; the one *inclusive* limit: 38.0 is a hold);
+#: - during and after administration: SBP > 180 or DBP > 110, SBP < 90 or DBP < 50 (vasovagal reactions
+#:   and over-treated hypertension), HR > 120 or < 50, SpO2 < 92 %, RR < 10 or > 24 (again exclusive:
+#:   the value at the threshold is not flagged); before the dose the low blood pressure limits give a
+#:   caution;
 #: - MOAA/S ≤ 2 is a safety alert ("Sedation — MOAA/S").
 #:
 #: A threshold set to ``None`` in the clinic's dict switches that alert off; a key the clinic leaves out
 #: keeps the default.
 DEFAULT_THRESHOLDS = {
-    "pre_dose_hold": {"sbp": 160, "dbp": 100},
-    "pre_dose_caution": {"sbp": 140, "dbp": 90},
+    "pre_dose_hold": {
+        "sbp": 160,
+        "dbp": 100,
+        "spo2_below": 92,
+        "hr_above": 120,
+        "hr_below": 50,
+        "rr_below": 10,
+        "rr_above": 24,
+        "temp_c_at_or_above": 38.0,
+    },
+    "pre_dose_caution": {"sbp": 140, "dbp": 90, "spo2_below": 95, "hr_above": 100},
     "during": {
         "sbp_above": 180,
         "dbp_above": 110,
+        "sbp_below": 90,
+        "dbp_below": 50,
         "hr_above": 120,
         "hr_below": 50,
         "spo2_below": 92,
@@ -161,7 +180,8 @@ _FIELD_NAMES = {
     "temp_c": "Temperature",
 }
 _FIELD_UNITS = {"temp_c": " °C"}
-_FLAG_NAMES = {"sbp": "SBP", "dbp": "DBP", "hr": "HR", "spo2": "SpO2", "rr": "RR"}
+#: Short names that start every flag message; other code reads that first word to find the flagged cell.
+_FLAG_NAMES = {"sbp": "SBP", "dbp": "DBP", "hr": "HR", "spo2": "SpO2", "rr": "RR", "temp_c": "Temp"}
 
 
 # --- Readings and plausibility ------------------------------------------------------------------
@@ -186,8 +206,40 @@ def _fmt(number: float) -> str:
     return str(number)
 
 
+def _fmt_value(field: str, value: float) -> str:
+    """A measured value in a flag message. Temperatures show as entered (``38.0``, ``Decimal("38.0")``
+    → ``38.0``); everything else as ``_fmt`` does."""
+    if field != "temp_c":
+        return _fmt(value)
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
+def _is_measured(value: Any) -> bool:
+    """A number that can be compared with a threshold (not ``None``, not text, not NaN)."""
+    return _is_number(value) and value == value
+
+
+def _crossed(value: float, threshold: float, direction: str) -> bool:
+    """Whether ``value`` is past ``threshold``: "above" and "below" exclusive, "at or above" inclusive.
+
+    A ``Decimal`` (temperatures come from the database as ``Decimal``) is compared with a float as
+    written: ``Decimal("38.1")`` is at a 38.1 threshold, not below the binary float nearest to 38.1.
+    """
+    if isinstance(value, Decimal) != isinstance(threshold, Decimal):
+        value, threshold = _as_decimal(value), _as_decimal(threshold)
+    if direction == "above":
+        return value > threshold
+    if direction == "below":
+        return value < threshold
+    return value >= threshold
+
+
+def _as_decimal(number: float) -> Decimal:
+    return Decimal(repr(number)) if isinstance(number, float) else Decimal(number)
 
 
 def plausibility_errors(reading: Any) -> dict[str, str]:
@@ -232,7 +284,7 @@ class Flag:
     field: str
     value: float
     threshold: float
-    direction: str  # "above" | "below"
+    direction: str  # "above" | "below" | "at or above"
     message: str
 
 
@@ -244,13 +296,15 @@ def _section(thresholds: Mapping[str, Any], name: str) -> dict[str, Any]:
 
 
 def _flag(field: str, value: float, threshold: float, direction: str, kind: str) -> Flag:
-    message = f"{_FLAG_NAMES[field]} {_fmt(value)} {direction} {_fmt(threshold)} ({kind})"
+    message = f"{_FLAG_NAMES[field]} {_fmt_value(field, value)} {direction} {_fmt(threshold)} ({kind})"
     return Flag(field, value, threshold, direction, message)
 
 
 _DURING_RULES = (
     ("sbp", "sbp_above", "above"),
+    ("sbp", "sbp_below", "below"),
     ("dbp", "dbp_above", "above"),
+    ("dbp", "dbp_below", "below"),
     ("hr", "hr_above", "above"),
     ("hr", "hr_below", "below"),
     ("spo2", "spo2_below", "below"),
@@ -262,53 +316,87 @@ _DURING_RULES = (
 def vital_flags(reading: Any, thresholds: Mapping[str, Any] = DEFAULT_THRESHOLDS) -> list[Flag]:
     """Alerts for a reading taken during or after administration.
 
-    Defaults (domain.md, "Default alert thresholds"): SBP > 180, DBP > 110, HR > 120 or < 50,
-    SpO2 < 92 %, RR < 10 or > 24. Limits are exclusive: SBP 180 is not flagged, 181 is. Values not
-    taken (``None``) raise nothing; a threshold set to ``None`` is switched off. Temperature has no
-    default alert.
+    Defaults (domain.md, "Default alert thresholds" and "Pre-dose and hypotension defaults"): SBP > 180
+    or < 90, DBP > 110 or < 50, HR > 120 or < 50, SpO2 < 92 %, RR < 10 or > 24. Limits are exclusive:
+    SBP 180 and 90 are not flagged, 181 and 89 are. Message e.g. ``"SBP 85 below 90 (alert
+    threshold)"``. Values not taken (``None``) or not numbers raise nothing; a threshold set to ``None``
+    is switched off. Temperature has no alert during administration.
     """
     during = _section(thresholds, "during")
     flags: list[Flag] = []
     for field, key, direction in _DURING_RULES:
         value = getattr(reading, field, None)
         threshold = during.get(key)
-        if value is None or threshold is None or not _is_number(value):
+        if threshold is None or not _is_measured(value):
             continue
-        crossed = value > threshold if direction == "above" else value < threshold
-        if crossed:
+        if _crossed(value, threshold, direction):
             flags.append(_flag(field, value, threshold, direction, "alert threshold"))
     return flags
+
+
+#: Pre-dose rules as ``(field, section, key, direction, level)``, in flag order (sbp, dbp, hr, spo2, rr,
+#: temp_c) and, within a field, hold before caution: a field raises only its first rule crossed.
+_PRE_DOSE_RULES = (
+    ("sbp", "pre_dose_hold", "sbp", "above", "hold"),
+    ("sbp", "pre_dose_caution", "sbp", "above", "caution"),
+    ("sbp", "during", "sbp_below", "below", "caution"),
+    ("dbp", "pre_dose_hold", "dbp", "above", "hold"),
+    ("dbp", "pre_dose_caution", "dbp", "above", "caution"),
+    ("dbp", "during", "dbp_below", "below", "caution"),
+    ("hr", "pre_dose_hold", "hr_above", "above", "hold"),
+    ("hr", "pre_dose_hold", "hr_below", "below", "hold"),
+    ("hr", "pre_dose_caution", "hr_above", "above", "caution"),
+    ("spo2", "pre_dose_hold", "spo2_below", "below", "hold"),
+    ("spo2", "pre_dose_caution", "spo2_below", "below", "caution"),
+    ("rr", "pre_dose_hold", "rr_below", "below", "hold"),
+    ("rr", "pre_dose_hold", "rr_above", "above", "hold"),
+    ("temp_c", "pre_dose_hold", "temp_c_at_or_above", "at or above", "hold"),
+)
 
 
 def pre_dose_check(
     reading: Any, thresholds: Mapping[str, Any] = DEFAULT_THRESHOLDS
 ) -> tuple[str, list[Flag]]:
-    """Baseline blood pressure before dosing: ``("ok" | "caution" | "hold", flags)``.
+    """Baseline vitals before dosing: ``("ok" | "caution" | "hold", flags)``.
 
-    Defaults (domain.md, "Default alert thresholds" and "Pre-session checklist": baseline vitals within
-    limits): hold if SBP > 160 or DBP > 100, caution if SBP > 140 or DBP > 90. Limits are exclusive:
-    140/90 is ok, 160/100 a caution, 161/100 and 150/101 a hold. "hold" blocks dosing unless a prescriber
-    overrides it. Each of SBP and DBP raises at most one flag, at the higher level it crosses.
+    Defaults (domain.md, "Default alert thresholds", "Pre-dose and hypotension defaults" and
+    "Pre-session checklist": baseline vitals within limits):
 
-    Raises ``ValueError`` when systolic or diastolic is missing: the check cannot clear a patient
-    without a blood pressure.
+    - SBP > 160 or DBP > 100: hold; SBP > 140 or DBP > 90: caution (140/90 ok, 160/100 a caution,
+      161/100 and 150/101 a hold);
+    - SBP < 90 or DBP < 50 (the ``"during"`` hypotension alert limits ``sbp_below``/``dbp_below``):
+      caution;
+    - SpO2 < 92 %: hold; SpO2 < 95 %: caution;
+    - HR > 120 or < 50: hold; HR > 100: caution;
+    - RR < 10 or > 24: hold;
+    - temperature ≥ 38.0 °C: hold. This limit is *inclusive* (38.0 is a hold, 37.9 is not); all the
+      others are exclusive.
+
+    Every value present in the reading is checked; values not taken (``None``) or not numbers are
+    skipped, so a reading with only SpO2 is judged on SpO2 and an empty reading is ``("ok", [])``.
+    Each field raises at most one flag, at the highest level it crosses (hold beats caution), in the
+    order SBP, DBP, HR, SpO2, RR, temperature. The status is the highest level of any flag. Messages
+    name the threshold in force, e.g. ``"SpO2 90 below 92 (pre-dose hold threshold)"``,
+    ``"SBP 85 below 90 (pre-dose caution threshold)"``, ``"Temp 38.0 at or above 38 (pre-dose hold
+    threshold)"``. A threshold set to ``None`` is switched off.
+
+    "hold" blocks dosing; domain.md: it is lifted only by a prescriber's written override later than
+    the reading that caused it (the caller's business, not this function's).
     """
-    sbp, dbp = getattr(reading, "sbp", None), getattr(reading, "dbp", None)
-    missing = [name for name, value in (("systolic", sbp), ("diastolic", dbp)) if value is None]
-    if missing:
-        raise ValueError(f"Pre-dose check needs a blood pressure: {' and '.join(missing)} not recorded.")
-    hold = _section(thresholds, "pre_dose_hold")
-    caution = _section(thresholds, "pre_dose_caution")
+    sections = {name: _section(thresholds, name) for name in ("pre_dose_hold", "pre_dose_caution", "during")}
     status = "ok"
     flags: list[Flag] = []
-    for field, value in (("sbp", sbp), ("dbp", dbp)):
-        if hold.get(field) is not None and value > hold[field]:
-            flags.append(_flag(field, value, hold[field], "above", "pre-dose hold threshold"))
-            status = "hold"
-        elif caution.get(field) is not None and value > caution[field]:
-            flags.append(_flag(field, value, caution[field], "above", "pre-dose caution threshold"))
-            if status == "ok":
-                status = "caution"
+    done: set[str] = set()
+    for field, section, key, direction, level in _PRE_DOSE_RULES:
+        value = getattr(reading, field, None)
+        threshold = sections[section].get(key)
+        if field in done or threshold is None or not _is_measured(value):
+            continue
+        if _crossed(value, threshold, direction):
+            flags.append(_flag(field, value, threshold, direction, f"pre-dose {level} threshold"))
+            done.add(field)
+            if level == "hold" or status == "ok":
+                status = level
     return status, flags
 
 

@@ -1,6 +1,7 @@
 """Monitoring rules (sessions/monitoring.py): pure Python, no database."""
 
 import copy
+from decimal import Decimal
 
 import pytest
 
@@ -104,7 +105,9 @@ def test_non_number_is_refused():
     ("field", "at_edge", "past_edge", "direction", "threshold"),
     [
         ("sbp", 180, 181, "above", 180),
+        ("sbp", 90, 89, "below", 90),
         ("dbp", 110, 111, "above", 110),
+        ("dbp", 50, 49, "below", 50),
         ("hr", 120, 121, "above", 120),
         ("hr", 50, 49, "below", 50),
         ("spo2", 92, 91, "below", 92),
@@ -126,6 +129,29 @@ def test_each_during_threshold_at_and_just_past_its_edge(field, at_edge, past_ed
         direction,
     )
     assert flag.message.endswith(f"{direction} {threshold} (alert threshold)")
+
+
+def test_low_blood_pressure_message_names_the_alert_threshold():
+    assert [f.message for f in vital_flags(Reading(sbp=85, dbp=45))] == [
+        "SBP 85 below 90 (alert threshold)",
+        "DBP 45 below 50 (alert threshold)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("override", "reading", "default_flags", "custom_flags"),
+    [
+        ({"sbp_below": 100}, Reading(sbp=95, dbp=60), [], [("sbp", "below")]),
+        ({"sbp_below": 80}, Reading(sbp=85, dbp=60), [("sbp", "below")], []),
+        ({"sbp_below": None}, Reading(sbp=85, dbp=60), [("sbp", "below")], []),
+        ({"dbp_below": 60}, Reading(sbp=110, dbp=55), [], [("dbp", "below")]),
+        ({"dbp_below": 40}, Reading(sbp=110, dbp=45), [("dbp", "below")], []),
+        ({"dbp_below": None}, Reading(sbp=110, dbp=45), [("dbp", "below")], []),
+    ],
+)
+def test_low_blood_pressure_alerts_follow_the_clinic(override, reading, default_flags, custom_flags):
+    assert flagged(reading) == default_flags
+    assert flagged(reading, {"during": override}) == custom_flags
 
 
 def test_flag_message_shows_the_threshold_in_force():
@@ -217,9 +243,226 @@ def test_pre_dose_custom_thresholds():
     assert pre_dose_check(Reading(sbp=135, dbp=80), custom)[0] == "caution"
 
 
-def test_pre_dose_check_needs_a_blood_pressure():
-    with pytest.raises(ValueError, match="diastolic not recorded"):
-        pre_dose_check(Reading(sbp=120))
+def test_pre_dose_check_without_blood_pressure_checks_what_is_there():
+    assert pre_dose_check(Reading(sbp=120)) == ("ok", [])
+    assert pre_dose_check(Reading(sbp=165)) == (
+        "hold",
+        [Flag("sbp", 165, 160, "above", "SBP 165 above 160 (pre-dose hold threshold)")],
+    )
+    assert pre_dose_check(Reading(dbp=95)) == (
+        "caution",
+        [Flag("dbp", 95, 90, "above", "DBP 95 above 90 (pre-dose caution threshold)")],
+    )
+    assert pre_dose_check(Reading()) == ("ok", [])
+
+
+def test_pre_dose_reading_with_only_spo2():
+    assert pre_dose_check(Reading(spo2=97)) == ("ok", [])
+    assert pre_dose_check(Reading(spo2=93)) == (
+        "caution",
+        [Flag("spo2", 93, 95, "below", "SpO2 93 below 95 (pre-dose caution threshold)")],
+    )
+    assert pre_dose_check(Reading(spo2=90)) == (
+        "hold",
+        [Flag("spo2", 90, 92, "below", "SpO2 90 below 92 (pre-dose hold threshold)")],
+    )
+
+
+# Each new pre-dose threshold at its limit, just inside and just past it, on an otherwise empty reading.
+@pytest.mark.parametrize(
+    ("field", "value", "status"),
+    [
+        ("spo2", 96, "ok"),
+        ("spo2", 95, "ok"),
+        ("spo2", 94, "caution"),
+        ("spo2", 93, "caution"),
+        ("spo2", 92, "caution"),
+        ("spo2", 91, "hold"),
+        ("hr", 99, "ok"),
+        ("hr", 100, "ok"),
+        ("hr", 101, "caution"),
+        ("hr", 119, "caution"),
+        ("hr", 120, "caution"),
+        ("hr", 121, "hold"),
+        ("hr", 51, "ok"),
+        ("hr", 50, "ok"),
+        ("hr", 49, "hold"),
+        ("rr", 11, "ok"),
+        ("rr", 10, "ok"),
+        ("rr", 9, "hold"),
+        ("rr", 23, "ok"),
+        ("rr", 24, "ok"),
+        ("rr", 25, "hold"),
+        ("temp_c", 37.9, "ok"),
+        ("temp_c", 38.0, "hold"),
+        ("temp_c", 38.1, "hold"),
+        ("temp_c", Decimal("37.9"), "ok"),
+        ("temp_c", Decimal("38.0"), "hold"),
+        ("temp_c", 38, "hold"),
+        ("sbp", 91, "ok"),
+        ("sbp", 90, "ok"),
+        ("sbp", 89, "caution"),
+        ("dbp", 51, "ok"),
+        ("dbp", 50, "ok"),
+        ("dbp", 49, "caution"),
+        ("hr", Decimal("121"), "hold"),
+        ("spo2", 94.5, "caution"),
+    ],
+)
+def test_pre_dose_new_thresholds_at_their_edges(field, value, status):
+    result, flags = pre_dose_check(Reading(**{field: value}))
+    assert result == status
+    assert [f.field for f in flags] == ([] if status == "ok" else [field])
+
+
+@pytest.mark.parametrize(
+    ("reading", "message"),
+    [
+        (Reading(spo2=90), "SpO2 90 below 92 (pre-dose hold threshold)"),
+        (Reading(spo2=94), "SpO2 94 below 95 (pre-dose caution threshold)"),
+        (Reading(hr=125), "HR 125 above 120 (pre-dose hold threshold)"),
+        (Reading(hr=45), "HR 45 below 50 (pre-dose hold threshold)"),
+        (Reading(hr=105), "HR 105 above 100 (pre-dose caution threshold)"),
+        (Reading(rr=8), "RR 8 below 10 (pre-dose hold threshold)"),
+        (Reading(rr=28), "RR 28 above 24 (pre-dose hold threshold)"),
+        (Reading(temp_c=38.0), "Temp 38.0 at or above 38 (pre-dose hold threshold)"),
+        (Reading(temp_c=38.6), "Temp 38.6 at or above 38 (pre-dose hold threshold)"),
+        (Reading(temp_c=Decimal("38.0")), "Temp 38.0 at or above 38 (pre-dose hold threshold)"),
+        (Reading(sbp=85, dbp=60), "SBP 85 below 90 (pre-dose caution threshold)"),
+        (Reading(sbp=100, dbp=45), "DBP 45 below 50 (pre-dose caution threshold)"),
+    ],
+)
+def test_pre_dose_messages_name_the_threshold_in_force(reading, message):
+    _status, flags = pre_dose_check(reading)
+    assert [f.message for f in flags] == [message]
+    assert message.split(" ", 1)[0] in {"SBP", "DBP", "HR", "SpO2", "RR", "Temp"}
+
+
+def test_pre_dose_temperature_flag():
+    assert pre_dose_check(Reading(temp_c=38.0)) == (
+        "hold",
+        [Flag("temp_c", 38.0, 38.0, "at or above", "Temp 38.0 at or above 38 (pre-dose hold threshold)")],
+    )
+
+
+def test_pre_dose_decimal_temperature_is_compared_as_written():
+    # Decimal("38.1") is not below the float 38.1 (which is 38.100000000000001…): at the limit is a hold.
+    custom = {"pre_dose_hold": {"temp_c_at_or_above": 38.1}}
+    assert pre_dose_check(Reading(temp_c=Decimal("38.1")), custom)[0] == "hold"
+    assert pre_dose_check(Reading(temp_c=Decimal("38.0")), custom)[0] == "ok"
+    status, flags = pre_dose_check(Reading(temp_c=Decimal("38.4")))
+    assert (status, flags[0].message) == ("hold", "Temp 38.4 at or above 38 (pre-dose hold threshold)")
+
+
+@pytest.mark.parametrize(
+    ("override", "reading", "default_status", "custom_status"),
+    [
+        ({"pre_dose_hold": {"spo2_below": 94}}, Reading(spo2=93), "caution", "hold"),
+        ({"pre_dose_caution": {"spo2_below": 97}}, Reading(spo2=96), "ok", "caution"),
+        ({"pre_dose_hold": {"hr_above": 110}}, Reading(hr=115), "caution", "hold"),
+        ({"pre_dose_hold": {"hr_below": 55}}, Reading(hr=52), "ok", "hold"),
+        ({"pre_dose_caution": {"hr_above": 90}}, Reading(hr=95), "ok", "caution"),
+        ({"pre_dose_hold": {"rr_below": 12}}, Reading(rr=11), "ok", "hold"),
+        ({"pre_dose_hold": {"rr_above": 20}}, Reading(rr=22), "ok", "hold"),
+        ({"pre_dose_hold": {"temp_c_at_or_above": 37.5}}, Reading(temp_c=37.5), "ok", "hold"),
+        ({"pre_dose_hold": {"temp_c_at_or_above": 38.5}}, Reading(temp_c=38.2), "hold", "ok"),
+        ({"during": {"sbp_below": 100}}, Reading(sbp=95, dbp=60), "ok", "caution"),
+        ({"during": {"dbp_below": 60}}, Reading(sbp=110, dbp=55), "ok", "caution"),
+        ({"during": {"sbp_below": 80}}, Reading(sbp=85, dbp=60), "caution", "ok"),
+    ],
+)
+def test_pre_dose_clinic_override_changes_the_outcome(override, reading, default_status, custom_status):
+    assert pre_dose_check(reading)[0] == default_status
+    status, flags = pre_dose_check(reading, override)
+    assert status == custom_status
+    if flags:
+        # The message names the clinic's threshold, not the default.
+        [values] = override.values()
+        [threshold] = values.values()
+        assert flags[0].threshold == threshold
+        assert f" {threshold} (" in flags[0].message
+
+
+@pytest.mark.parametrize(
+    ("override", "reading"),
+    [
+        ({"pre_dose_hold": {"spo2_below": None}, "pre_dose_caution": {"spo2_below": None}}, Reading(spo2=85)),
+        ({"pre_dose_hold": {"hr_above": None}, "pre_dose_caution": {"hr_above": None}}, Reading(hr=140)),
+        ({"pre_dose_hold": {"hr_below": None}}, Reading(hr=40)),
+        ({"pre_dose_hold": {"rr_below": None}}, Reading(rr=6)),
+        ({"pre_dose_hold": {"rr_above": None}}, Reading(rr=30)),
+        ({"pre_dose_hold": {"temp_c_at_or_above": None}}, Reading(temp_c=39.0)),
+        ({"during": {"sbp_below": None}}, Reading(sbp=80, dbp=55)),
+        ({"during": {"dbp_below": None}}, Reading(sbp=100, dbp=40)),
+    ],
+)
+def test_pre_dose_none_threshold_switches_the_check_off(override, reading):
+    assert pre_dose_check(reading)[0] != "ok"
+    assert pre_dose_check(reading, override) == ("ok", [])
+
+
+def test_pre_dose_hold_switched_off_falls_back_to_caution():
+    assert pre_dose_check(Reading(spo2=90), {"pre_dose_hold": {"spo2_below": None}})[0] == "caution"
+    assert pre_dose_check(Reading(hr=130), {"pre_dose_hold": {"hr_above": None}})[0] == "caution"
+
+
+def test_pre_dose_hold_and_caution_together_is_hold_with_both_flags():
+    status, flags = pre_dose_check(Reading(hr=105, spo2=88))
+    assert status == "hold"
+    assert [f.message for f in flags] == [
+        "HR 105 above 100 (pre-dose caution threshold)",
+        "SpO2 88 below 92 (pre-dose hold threshold)",
+    ]
+
+
+def test_pre_dose_flags_come_in_field_order_one_per_field():
+    reading = Reading(sbp=170, dbp=105, hr=130, spo2=85, rr=30, temp_c=38.5)
+    status, flags = pre_dose_check(reading)
+    assert status == "hold"
+    assert [(f.field, f.threshold) for f in flags] == [
+        ("sbp", 160),
+        ("dbp", 100),
+        ("hr", 120),
+        ("spo2", 92),
+        ("rr", 24),
+        ("temp_c", 38.0),
+    ]
+
+
+def test_pre_dose_normal_baseline_is_ok():
+    assert pre_dose_check(NORMAL) == ("ok", [])
+
+
+def test_pre_dose_skips_values_that_are_not_numbers():
+    assert pre_dose_check(Reading(sbp="high", hr=True, spo2=None, temp_c=float("nan"))) == ("ok", [])
+    assert pre_dose_check(Reading(temp_c=Decimal("NaN"))) == ("ok", [])
+
+
+def test_new_defaults_have_the_documented_shape():
+    assert DEFAULT_THRESHOLDS["pre_dose_hold"] == {
+        "sbp": 160,
+        "dbp": 100,
+        "spo2_below": 92,
+        "hr_above": 120,
+        "hr_below": 50,
+        "rr_below": 10,
+        "rr_above": 24,
+        "temp_c_at_or_above": 38.0,
+    }
+    assert DEFAULT_THRESHOLDS["pre_dose_caution"] == {
+        "sbp": 140,
+        "dbp": 90,
+        "spo2_below": 95,
+        "hr_above": 100,
+    }
+    assert DEFAULT_THRESHOLDS["during"]["sbp_below"] == 90
+    assert DEFAULT_THRESHOLDS["during"]["dbp_below"] == 50
+
+
+def test_pre_dose_overrides_do_not_mutate_defaults():
+    pre_dose_check(NORMAL, {"pre_dose_hold": {"temp_c_at_or_above": 36}, "during": {"sbp_below": 130}})
+    assert DEFAULT_THRESHOLDS["pre_dose_hold"]["temp_c_at_or_above"] == 38.0
+    assert DEFAULT_THRESHOLDS["during"]["sbp_below"] == 90
 
 
 # --- MOAA/S ---------------------------------------------------------------------------------------
