@@ -14,17 +14,18 @@ a note that still needs signing never drops off the list. A therapist meets the 
 practice, a prescriber the first, third and fourth (and the second when they write notes).
 """
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Window
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from assessments.models import AssessmentResponse, IntegrationNote, RiskAlert
+from assessments.models import AssessmentResponse, IntegrationNote
+from patients import alerts
 from patients.models import Patient
-from sessions.models import Appointment, SessionAlert, TreatmentPlan, TreatmentSession
+from sessions.models import Appointment, TreatmentPlan, TreatmentSession
 
 CASELOAD_DAYS = 180
 
@@ -159,20 +160,7 @@ def build_caseload(user, now=None):
         rows[patient_id].unsigned_notes += 1
         rows[patient_id].overdue_notes += now - created_at > NOTE_SIGN_WITHIN
 
-    open_alerts = Counter()
-    for patient_id, count in (
-        RiskAlert.objects.filter(patient_id__in=ids, acknowledged_at__isnull=True)
-        .values_list("patient_id")
-        .annotate(count=Count("pk"))
-    ):
-        open_alerts[patient_id] += count
-    for patient_id, count in (
-        SessionAlert.objects.filter(session__patient_id__in=ids, acknowledged_at__isnull=True)
-        .values_list("session__patient_id")
-        .annotate(count=Count("pk"))
-    ):
-        open_alerts[patient_id] += count
-    for patient_id, count in open_alerts.items():
+    for patient_id, count in alerts.open_counts(ids).items():
         rows[patient_id].open_alerts = count
 
     for patient_id, scores in _latest_scores(ids).items():

@@ -11,10 +11,11 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from assessments.models import SECTIONS, IntegrationNote, NoteAddendum, NoteTemplate, RiskAlert
+from assessments.models import SECTIONS, IntegrationNote, NoteAddendum, NoteTemplate
 from assessments.models.notes import NOTE_LOCKED_MESSAGE
 from clinic import roles
-from sessions.models import Appointment, AppointmentType, SessionAlert
+from patients import alerts
+from sessions.models import Appointment, AppointmentType
 
 log = logging.getLogger(__name__)
 
@@ -163,25 +164,14 @@ def save_draft(note, *, by, now=None, **fields):
 
 
 def open_alerts(patient):
-    """(open risk alerts from measures, open alerts from treatment sessions) for the risk check."""
-    risk = list(
-        RiskAlert.objects.filter(patient=patient, acknowledged_at__isnull=True)
-        .select_related("response__version__instrument")
-        .order_by("-created_at")
-    )
-    session = list(
-        SessionAlert.objects.filter(session__patient=patient, acknowledged_at__isnull=True)
-        .select_related("session")
-        .order_by("-raised_at")
-    )
-    return risk, session
+    """(open risk alerts from measures, open alerts from treatment sessions) for the risk check: the
+    clinic's one definition of open alerts (patients.alerts)."""
+    found = alerts.open_alerts(patient)
+    return found.get("risk", []), found.get("session", [])
 
 
 def open_alert_count(patient):
-    return (
-        RiskAlert.objects.filter(patient=patient, acknowledged_at__isnull=True).count()
-        + SessionAlert.objects.filter(session__patient=patient, acknowledged_at__isnull=True).count()
-    )
+    return alerts.open_count(patient)
 
 
 def sign_problems(note):

@@ -1,6 +1,7 @@
 import uuid
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from assessments import scoring
 from assessments.forms import AcknowledgeAlertForm, AssignForm, QuestionnaireForm, field_name
-from assessments.models import AssessmentResponse, QuestionnaireAssignment, QuestionnaireNotice, RiskAlert
+from assessments.models import AssessmentResponse, QuestionnaireAssignment, QuestionnaireNotice
 from assessments.reports import course_chart, progress_report_pdf
 from assessments.services import (
     CLOSED_MESSAGE,
@@ -28,6 +29,7 @@ from assessments.services import (
 from clinic import roles
 from clinic.access import patient_view, staff_view
 from clinic.models import ClinicSettings
+from patients import alerts
 
 # Staff: a patient's measures --------------------------------------------------------------------
 
@@ -213,10 +215,31 @@ def acknowledge(request, patient, alert_id):
 
 @staff_view(roles.VIEW_ALERTS)
 def alert_list(request):
-    alerts = RiskAlert.objects.filter(acknowledged_at__isnull=True).select_related(
-        "patient", "response__version__instrument"
+    """Every open alert of the kinds this user may see (patients.alerts), newest first, 25 a page."""
+    kinds = {kind.name: kind for kind in alerts.kinds(request.user)}
+    keys = sorted(
+        (
+            (at, name, pk)
+            for name, kind in kinds.items()
+            for at, pk in kind.open().values_list(kind.time_field, "pk")
+        ),
+        reverse=True,
     )
-    return render(request, "assessments/alert_list.html", {"alerts": alerts})
+    page = Paginator(keys, 25).get_page(request.GET.get("page"))
+    rows = {}
+    for name, kind in kinds.items():
+        wanted = [pk for _at, each, pk in page.object_list if each == name]
+        found = kind.model.objects.select_related(*kind.related).in_bulk(wanted)
+        rows.update({(name, pk): found[pk] for pk in wanted if pk in found})
+    items = [
+        {"kind": kinds[name], "alert": rows[(name, pk)], "at": at}
+        for at, name, pk in page.object_list
+        if (name, pk) in rows
+    ]
+    for item in items:
+        item["url"] = item["kind"].url(item["alert"])
+        item["patient"] = item["kind"].patient_of(item["alert"])
+    return render(request, "assessments/alert_list.html", {"items": items, "page": page})
 
 
 @staff_view(roles.VIEW_OUTCOMES)

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from patients import screening
+from patients import alerts, screening
 from patients.intake import BY_KEY, PATIENT_STEPS, SECTIONS, intake_facts, sections_of
 from patients.models import ConsentDocument, ConsentSignature, Patient, ScreeningDecision, ScreeningRule
 
@@ -155,38 +155,61 @@ def current_consent(patient, route):
 
 # The gate --------------------------------------------------------------------------------------------
 
+#: The most open alerts the gate names one by one; more are counted in one line.
+GATE_ALERTS_NAMED = 5
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """One reason a patient may not be treated. ``key`` names the fact behind it (a status, a decision,
+    an alert), so an override given for it on a chart covers this fact and not one that comes later."""
+
+    key: str
+    text: str
+    url: str = ""
+
 
 @dataclass
 class Gate:
     route: str
-    reasons: list = field(default_factory=list)
+    blockers: list = field(default_factory=list)
     notes: list = field(default_factory=list)
 
     @property
+    def reasons(self):
+        return [blocker.text for blocker in self.blockers]
+
+    @property
     def allowed(self):
-        return not self.reasons
+        return not self.blockers
+
+    def block(self, key, text, url=""):
+        self.blockers.append(Blocker(key, text, url))
 
 
 def may_treat(patient, route, on=None):
     """Whether `patient` may be treated by `route` today, and if not, every reason why.
 
-    Scheduling and charting call this; the patient's page shows it.
+    Booking, starting a chart, ordering and giving each dose call this (a treatment in progress is
+    stopped when the gate closes); the patient's page shows it. Open alerts of every kind count
+    (``patients.alerts``): a questionnaire risk alert, or an alert on any chart of the patient's.
     """
     on = on or timezone.localdate()
     gate = Gate(route=route)
     route_label = dict(Patient.Route.choices).get(route)
     if not route or route_label is None:
-        gate.reasons.append("No treatment route chosen.")
+        gate.block("route", "No treatment route chosen.")
         route_label = "this route"
     if patient.status != Patient.Status.ACTIVE:
-        gate.reasons.append(f"Status is “{patient.get_status_display()}”, not Active.")
+        gate.block(f"status:{patient.status}", f"Status is “{patient.get_status_display()}”, not Active.")
     decision = latest_decision(patient)
     if decision is None:
-        gate.reasons.append("No prescriber has reviewed the screening.")
+        gate.block("decision:none", "No prescriber has reviewed the screening.")
     elif not decision.is_approval:
-        gate.reasons.append(
+        gate.block(
+            f"decision:{decision.pk}",
             f"The latest screening decision is “{decision.get_outcome_display()}” "
-            f"({decision.signer_name}, {timezone.localtime(decision.signed_at):%b %-d, %Y})."
+            f"({decision.signer_name}, {timezone.localtime(decision.signed_at):%b %-d, %Y}).",
         )
     else:
         changed = [
@@ -194,32 +217,48 @@ def may_treat(patient, route, on=None):
         ]
         if changed:
             titles = ", ".join(sorted({BY_KEY[c.key].title for c in changed}))
-            gate.reasons.append(
-                f"The intake changed after the approval ({titles}): a prescriber must review it again."
+            latest = max(c.entered_at for c in changed)
+            gate.block(
+                f"intake-changed:{decision.pk}:{latest.isoformat()}",
+                f"The intake changed after the approval ({titles}): a prescriber must review it again.",
             )
         if decision.conditions:
             gate.notes.append(f"Approved with conditions: {decision.conditions}")
     if route and route_label != "this route":
         document = ConsentDocument.current_for(route)
         if document is None:
-            gate.reasons.append(f"No consent document for {route_label} is published.")
+            gate.block(f"consent-document:{route}", f"No consent document for {route_label} is published.")
         elif current_consent(patient, route) is None:
             older = (
                 patient.consent_signatures.filter(document__route=route).select_related("document").first()
             )
             if older:
-                gate.reasons.append(
+                text = (
                     f"Consent for {route_label} was signed on version {older.document.version}; "
                     f"version {document.version} is current and must be signed."
                 )
             else:
-                gate.reasons.append(f"Consent for {route_label} has not been signed.")
-    open_alerts = patient.risk_alerts.filter(acknowledged_at__isnull=True).count()
-    if open_alerts:
-        gate.reasons.append(
-            f"{open_alerts} safety alert{'s' if open_alerts > 1 else ''} not yet acknowledged."
-        )
+                text = f"Consent for {route_label} has not been signed."
+            gate.block(f"consent:{document.pk}", text)
+    _block_open_alerts(gate, patient)
     return gate
+
+
+def _block_open_alerts(gate, patient):
+    found = alerts.open_alerts(patient)
+    pairs = [(kind, alert) for kind in alerts.kinds() for alert in found[kind.name]]
+    named = pairs if len(pairs) <= GATE_ALERTS_NAMED + 1 else pairs[:GATE_ALERTS_NAMED]
+    for kind, alert in named:
+        gate.block(
+            f"alert:{kind.name}:{alert.pk}",
+            f"{kind.label} not yet acknowledged: {kind.describe(alert)}",
+            kind.url(alert),
+        )
+    rest = pairs[len(named) :]
+    if rest:
+        # One line for the rest, keyed by every alert in it: a new alert makes a new key.
+        keys = ",".join(f"alert:{kind.name}:{alert.pk}" for kind, alert in rest)
+        gate.block(keys, f"{len(rest)} more open alerts not yet acknowledged.")
 
 
 # Work queue ------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from assessments.notes import shared_summaries
 from clinic import roles
 from clinic.access import patient_view, public_view, staff_view
+from patients.alerts import open_alerts
 from patients.forms import PatientForm, SetPortalPasswordForm
 from patients.models import ConsentDocument, Patient, digits_of
 from patients.review import current_consent, latest_decision, may_treat
@@ -90,9 +91,7 @@ def patient_create(request):
 @staff_view(roles.VIEW_PATIENT)
 def patient_detail(request, patient):
     invitation = patient.latest_invitation()
-    alerts = patient.risk_alerts.filter(acknowledged_at__isnull=True).select_related(
-        "response__version__instrument", "patient"
-    )
+    found = open_alerts(patient, request.user)
     return render(
         request,
         "patients/patient_detail.html",
@@ -103,7 +102,8 @@ def patient_detail(request, patient):
             "can_change": request.user.has_perm(roles.CHANGE_PATIENT),
             "can_invite": request.user.has_perm(roles.INVITE_PATIENT),
             "can_view_history": request.user.has_perm(roles.VIEW_PATIENT_HISTORY),
-            "alerts": alerts if request.user.has_perm(roles.VIEW_ALERTS) else [],
+            "alerts": found.get("risk", []),
+            "session_alerts": found.get("session", []),
             "gate": may_treat(patient, patient.treatment_route),
             "decision": latest_decision(patient),
             "consents": patient.consent_signatures.select_related("document"),

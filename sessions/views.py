@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from clinic import roles
 from clinic.access import patient_view, staff_view
+from patients import alerts
 from sessions import scheduling
 from sessions.forms import BookingForm, CancelForm, ProposeForm, SlotForm, TreatmentPlanForm, clinicians
 from sessions.models import Appointment, ClinicHours, Closure, Room, WorkingHours
@@ -42,19 +43,20 @@ def _appointments_between(start_day, end_day):
 
 # Staff: today and the calendar ---------------------------------------------------------------------
 
+#: Today names at most this many patients with open alerts; the Alerts page lists them all.
+TODAY_ALERT_NAMES = 12
+
 
 @staff_view(roles.VIEW_APPOINTMENTS)
 def today(request):
-    from assessments.models import RiskAlert
-
     day = timezone.localdate()
     appointments = list(_appointments_between(day, day + timedelta(days=1)).order_by("start"))
     by_room = {}
     for appointment in appointments:
         by_room.setdefault(appointment.room, []).append(appointment)
-    alerts = []
-    if request.user.has_perm(roles.VIEW_ALERTS):
-        alerts = RiskAlert.objects.filter(acknowledged_at__isnull=True).select_related("patient")
+    alert_patients, alert_patient_total = alerts.patients_with_open_alerts(
+        request.user, limit=TODAY_ALERT_NAMES
+    )
     return render(
         request,
         "sessions/today.html",
@@ -66,7 +68,8 @@ def today(request):
                 for a in appointments
                 if a.status in (Appointment.Status.CHECKED_IN, Appointment.Status.IN_TREATMENT)
             ],
-            "alerts": alerts,
+            "alert_patients": alert_patients,
+            "alert_patient_total": alert_patient_total,
             "can_change": request.user.has_perm(roles.CHANGE_APPOINTMENT),
         },
     )

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from clinic.models import ExternalIdModel
@@ -189,6 +190,11 @@ class RiskAlert(ExternalIdModel):
     class Meta:
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["response", "rule"], name="one_alert_per_rule")]
+        indexes = [
+            models.Index(
+                fields=["patient"], condition=Q(acknowledged_at__isnull=True), name="risk_alert_open"
+            )
+        ]
         permissions = [("view_outcomes", "Can view clinic-wide outcomes")]
 
     def __str__(self):

@@ -369,7 +369,11 @@ def test_the_gate_refuses_after_the_intake_changes_or_with_an_open_alert(
         entered_by=nurse,
         mode="clinic",
     )
-    assert may_treat(screening_patient, "iv").reasons == ["1 safety alert not yet acknowledged."]
+    (reason,) = may_treat(screening_patient, "iv").reasons
+    assert reason.startswith("Questionnaire alert not yet acknowledged: PHQ-9 item 9")
+    alert = screening_patient.risk_alerts.get()
+    assert may_treat(screening_patient, "iv").blockers[0].key == f"alert:risk:{alert.pk}"
+    assert may_treat(screening_patient, "iv").blockers[0].url.endswith("/measures/")
 
 
 def test_the_patient_page_shows_the_gate(client_for, nurse, screening_patient):
