@@ -1,12 +1,32 @@
 """Who may see what. Every patient-scoped view asks here; nothing filters by owner ad hoc."""
 
 from functools import wraps
+from urllib.parse import urlsplit
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from patients.models import Patient
+
+
+def sign_in_again(request):
+    """The answer to a request that needs a signed-in user and has none (never signed in, or signed out
+    after being idle). An htmx request gets 401, so the page can say that nothing was saved and keep
+    what was typed (static/js/unsaved.js); it must not get the sign-in page swapped into a table. A
+    POST sends the browser to sign in and then back to the page the form was on, not to the POST-only
+    address."""
+    if request.headers.get("HX-Request"):
+        return HttpResponse(
+            "Signed out: nothing was saved. Sign in again.", status=401, content_type="text/plain"
+        )
+    next_url = request.get_full_path()
+    if request.method != "GET":
+        referer = request.headers.get("Referer", "")
+        allowed = url_has_allowed_host_and_scheme(referer, {request.get_host()}, request.is_secure())
+        next_url = urlsplit(referer).path if referer and allowed else "/"
+    return redirect_to_login(next_url)
 
 
 def get_patient_for(user, external_id, perm):
@@ -40,7 +60,7 @@ def staff_view(perm):
         def wrapper(request, *args, **kwargs):
             user = request.user
             if not user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
+                return sign_in_again(request)
             if "patient_id" in kwargs:
                 kwargs["patient"] = get_patient_for(user, kwargs.pop("patient_id"), perm)
             elif not user.is_clinic_staff or not user.has_perm(perm):
@@ -63,7 +83,7 @@ def patient_view(view):
     def wrapper(request, *args, **kwargs):
         user = request.user
         if not user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
+            return sign_in_again(request)
         patient = user.patient_record
         if patient is None:
             raise PermissionDenied

@@ -103,17 +103,40 @@ class ClinicSettingsAdmin(SimpleHistoryAdmin):
         ),
         (
             "Dosing limits",
-            {"fields": ("max_mg_per_kg", "max_dose_mg", "max_esketamine_mg", "weight_valid_days")},
+            {
+                "fields": (
+                    "max_mg_per_kg",
+                    "max_dose_mg",
+                    "max_esketamine_mg",
+                    "weight_valid_days",
+                    "pump_rate_resolution",
+                )
+            },
         ),
         (
-            "Monitoring thresholds",
+            "Before the dose: hold and caution",
             {
-                "description": "Applied while charting and shown wherever they are applied.",
+                "description": "A reading before the dose past a hold level holds dosing (and raises an "
+                "alert) until a prescriber overrides it with a written reason after that reading; a "
+                "caution is shown, not enforced. Shown wherever they are applied.",
                 "fields": (
-                    "monitoring_minutes",
                     ("hold_sbp", "hold_dbp"),
                     ("caution_sbp", "caution_dbp"),
+                    ("hold_spo2_below", "caution_spo2_below"),
+                    ("hold_hr_above", "hold_hr_below", "caution_hr_above"),
+                    ("hold_rr_below", "hold_rr_above"),
+                    "hold_temp_c",
+                ),
+            },
+        ),
+        (
+            "During and after the dose: alerts",
+            {
+                "description": "A value past one of these raises an alert that must be acknowledged.",
+                "fields": (
+                    "monitoring_minutes",
                     ("alert_sbp_above", "alert_dbp_above"),
+                    ("alert_sbp_below", "alert_dbp_below"),
                     ("alert_hr_above", "alert_hr_below"),
                     "alert_spo2_below",
                     ("alert_rr_below", "alert_rr_above"),

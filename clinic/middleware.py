@@ -2,12 +2,12 @@ import time
 
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 
+from clinic.access import sign_in_again
 from clinic.models import ClinicSettings
 
 LAST_SEEN = "clinic:last_seen"
@@ -34,14 +34,15 @@ class IdleTimeoutMiddleware:
             last_seen = request.session.get(LAST_SEEN)
             if last_seen is not None and now - last_seen > limit:
                 logout(request)
-                if request.headers.get("HX-Request") or request.path == reverse("keepalive"):
+                if request.path == reverse("keepalive"):
                     return HttpResponse(status=401)
                 minutes = limit // 60
+                saved = " Nothing you sent was saved." if request.method == "POST" else ""
                 messages.info(
                     request,
-                    f"You were signed out after {minutes} minute{pluralize(minutes)} without activity.",
+                    f"You were signed out after {minutes} minute{pluralize(minutes)} without activity.{saved}",
                 )
-                return redirect_to_login(request.get_full_path())
+                return sign_in_again(request)
             request.session[LAST_SEEN] = now
             request.idle_limit_seconds = limit
         return self.get_response(request)

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.functional import cached_property
@@ -178,12 +179,48 @@ class ClinicSettings(models.Model):
         validators=[MinValueValidator(30), MaxValueValidator(360)],
         help_text="Vitals are expected until then; esketamine always at least 120.",
     )
+    pump_rate_resolution = models.DecimalField(
+        "pump rate resolution (mL/h)",
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("0.1"),
+        choices=[(Decimal("0.01"), "0.01 mL/h"), (Decimal("0.1"), "0.1 mL/h"), (Decimal("1"), "1 mL/h")],
+        help_text="The smallest rate step of the clinic's infusion pumps (syringe pumps commonly 0.1 mL/h, "
+        "large-volume pumps 1 mL/h). An order whose rate, rounded to it, changes the dose by more than "
+        "5 % is refused and a dilution is proposed.",
+    )
+    # Before the dose: a hold needs a prescriber's written override later than the reading.
     hold_sbp = models.PositiveSmallIntegerField("pre-dose hold: systolic above", default=160)
     hold_dbp = models.PositiveSmallIntegerField("pre-dose hold: diastolic above", default=100)
+    hold_spo2_below = models.PositiveSmallIntegerField(
+        "pre-dose hold: SpO2 below (%)", default=92, validators=[MaxValueValidator(100)]
+    )
+    hold_hr_above = models.PositiveSmallIntegerField("pre-dose hold: heart rate above", default=120)
+    hold_hr_below = models.PositiveSmallIntegerField("pre-dose hold: heart rate below", default=50)
+    hold_rr_below = models.PositiveSmallIntegerField("pre-dose hold: respiratory rate below", default=10)
+    hold_rr_above = models.PositiveSmallIntegerField("pre-dose hold: respiratory rate above", default=24)
+    hold_temp_c = models.DecimalField(
+        "pre-dose hold: temperature at or above (°C)",
+        max_digits=3,
+        decimal_places=1,
+        default=Decimal("38.0"),
+        validators=[MinValueValidator(Decimal("36")), MaxValueValidator(Decimal("42"))],
+    )
     caution_sbp = models.PositiveSmallIntegerField("pre-dose caution: systolic above", default=140)
     caution_dbp = models.PositiveSmallIntegerField("pre-dose caution: diastolic above", default=90)
+    caution_spo2_below = models.PositiveSmallIntegerField(
+        "pre-dose caution: SpO2 below (%)", default=95, validators=[MaxValueValidator(100)]
+    )
+    caution_hr_above = models.PositiveSmallIntegerField("pre-dose caution: heart rate above", default=100)
+    # During and after the dose: a value past one of these raises an alert to acknowledge.
     alert_sbp_above = models.PositiveSmallIntegerField("alert: systolic above", default=180)
     alert_dbp_above = models.PositiveSmallIntegerField("alert: diastolic above", default=110)
+    alert_sbp_below = models.PositiveSmallIntegerField(
+        "alert: systolic below", default=90, help_text="Before the dose, a caution."
+    )
+    alert_dbp_below = models.PositiveSmallIntegerField(
+        "alert: diastolic below", default=50, help_text="Before the dose, a caution."
+    )
     alert_hr_above = models.PositiveSmallIntegerField("alert: heart rate above", default=120)
     alert_hr_below = models.PositiveSmallIntegerField("alert: heart rate below", default=50)
     alert_spo2_below = models.PositiveSmallIntegerField("alert: SpO2 below", default=92)
@@ -210,14 +247,63 @@ class ClinicSettings(models.Model):
     def reminder_offsets(self):
         return sorted({int(part) for part in self.reminder_hours.split(",") if part.strip()}, reverse=True)
 
+    def clean(self):
+        problems = {}
+        pairs = (
+            ("caution_sbp", "hold_sbp", "The systolic caution level must not be above the hold level."),
+            ("caution_dbp", "hold_dbp", "The diastolic caution level must not be above the hold level."),
+            (
+                "caution_hr_above",
+                "hold_hr_above",
+                "The heart-rate caution level must not be above the hold level.",
+            ),
+            (
+                "hold_spo2_below",
+                "caution_spo2_below",
+                "The SpO2 hold level must not be above the caution level.",
+            ),
+            ("hold_hr_below", "hold_hr_above", "The low heart-rate hold must be below the high one."),
+            ("hold_rr_below", "hold_rr_above", "The low respiratory-rate hold must be below the high one."),
+            ("alert_hr_below", "alert_hr_above", "The low heart-rate alert must be below the high one."),
+            (
+                "alert_rr_below",
+                "alert_rr_above",
+                "The low respiratory-rate alert must be below the high one.",
+            ),
+            ("alert_sbp_below", "alert_sbp_above", "The low systolic alert must be below the high one."),
+            ("alert_dbp_below", "alert_dbp_above", "The low diastolic alert must be below the high one."),
+        )
+        for low, high, message in pairs:
+            a, b = getattr(self, low), getattr(self, high)
+            if a is not None and b is not None and a > b:
+                problems[low] = message
+        if problems:
+            raise ValidationError(problems)
+
     def thresholds(self):
         """The alert thresholds in force, in the shape sessions.monitoring expects."""
         return {
-            "pre_dose_hold": {"sbp": self.hold_sbp, "dbp": self.hold_dbp},
-            "pre_dose_caution": {"sbp": self.caution_sbp, "dbp": self.caution_dbp},
+            "pre_dose_hold": {
+                "sbp": self.hold_sbp,
+                "dbp": self.hold_dbp,
+                "spo2_below": self.hold_spo2_below,
+                "hr_above": self.hold_hr_above,
+                "hr_below": self.hold_hr_below,
+                "rr_below": self.hold_rr_below,
+                "rr_above": self.hold_rr_above,
+                "temp_c_at_or_above": self.hold_temp_c,
+            },
+            "pre_dose_caution": {
+                "sbp": self.caution_sbp,
+                "dbp": self.caution_dbp,
+                "spo2_below": self.caution_spo2_below,
+                "hr_above": self.caution_hr_above,
+            },
             "during": {
                 "sbp_above": self.alert_sbp_above,
                 "dbp_above": self.alert_dbp_above,
+                "sbp_below": self.alert_sbp_below,
+                "dbp_below": self.alert_dbp_below,
                 "hr_above": self.alert_hr_above,
                 "hr_below": self.alert_hr_below,
                 "spo2_below": self.alert_spo2_below,

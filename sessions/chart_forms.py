@@ -4,12 +4,13 @@ The forms only parse input; the rules (plausibility, thresholds, holds, limits, 
 sessions.charting and come back as messages on the form.
 """
 
+import uuid
 from datetime import datetime, timedelta
 
 from django import forms
 from django.utils import timezone
 
-from sessions.charting import ANSWERS, checklist_for
+from sessions.checklist import ANSWERS, checklist_for
 from sessions.models import AdverseEvent, CadssItem, Vial
 from sessions.monitoring import ALDRETE_ITEM_NAMES, ALDRETE_ITEMS, ALDRETE_LABELS, CADSS_MAX, MOAAS
 
@@ -42,6 +43,14 @@ def moment(session, value):
     return when
 
 
+class SubmissionIdField(forms.UUIDField):
+    """A hidden id, new each time the form is shown: the service charts a form once, however often it is
+    sent (a resend after a lost answer or after signing in again finds what the first one charted)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, widget=forms.HiddenInput, initial=uuid.uuid4, **kwargs)
+
+
 class StyledForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,6 +63,7 @@ class StyledForm(forms.Form):
 
 
 class PreSessionForm(StyledForm):
+    submission_id = SubmissionIdField()
     weight_kg = forms.DecimalField(
         label="Weight today (kg)", max_digits=4, decimal_places=1, min_value=25, max_value=350, required=False
     )
@@ -95,6 +105,7 @@ class PreSessionForm(StyledForm):
 
 
 class VitalsForm(StyledForm):
+    submission_id = SubmissionIdField()
     sbp = forms.IntegerField(label="Systolic", required=False)
     dbp = forms.IntegerField(label="Diastolic", required=False)
     hr = forms.IntegerField(label="HR", required=False)
@@ -110,10 +121,18 @@ class VitalsForm(StyledForm):
 
 
 class OrderForm(StyledForm):
+    submission_id = SubmissionIdField()
     mg_per_kg = forms.DecimalField(label="mg/kg", max_digits=5, decimal_places=3, required=False)
     minutes = forms.IntegerField(label="Infusion minutes", required=False)
     concentration = forms.DecimalField(
         label="Vial concentration (mg/mL)", max_digits=6, decimal_places=2, required=False
+    )
+    final_volume_ml = forms.DecimalField(
+        label="Dilute to (mL, 0.9 % sodium chloride)",
+        max_digits=6,
+        decimal_places=2,
+        required=False,
+        help_text="Blank: undiluted stock. With a final volume the rate is of the diluted infusion.",
     )
     dose_mg = forms.TypedChoiceField(
         label="Esketamine dose",
@@ -134,24 +153,28 @@ class OrderForm(StyledForm):
     def __init__(self, *args, session, **kwargs):
         super().__init__(*args, **kwargs)
         if session.route == "intranasal":
-            for name in ("mg_per_kg", "minutes", "concentration"):
+            for name in ("mg_per_kg", "minutes", "concentration", "final_volume_ml"):
                 del self.fields[name]
         else:
             del self.fields["dose_mg"]
             if session.route != "iv":
                 del self.fields["minutes"]
-        for name in ("mg_per_kg", "minutes", "concentration"):
+                del self.fields["final_volume_ml"]
+        for name in ("mg_per_kg", "minutes", "concentration", "final_volume_ml"):
             if name in self.fields:
                 self.fields[name].widget.attrs["inputmode"] = "decimal"
 
     def dose_kwargs(self):
         data = self.cleaned_data
         return {
-            k: data.get(k) for k in ("mg_per_kg", "minutes", "concentration", "dose_mg") if k in self.fields
+            k: data.get(k)
+            for k in ("mg_per_kg", "minutes", "concentration", "dose_mg", "final_volume_ml")
+            if k in self.fields
         }
 
 
 class AdministerForm(StyledForm):
+    submission_id = SubmissionIdField()
     vial = forms.ModelChoiceField(queryset=Vial.objects.none(), required=False, empty_label="Choose a vial")
     lot_number = forms.CharField(label="Device lot number", max_length=60, required=False)
     started_at = TimeOfDayField(label="Started at")
@@ -176,6 +199,7 @@ class AdministerForm(StyledForm):
 
 
 class ObservationForm(StyledForm):
+    submission_id = SubmissionIdField()
     moaas = forms.TypedChoiceField(
         label="MOAA/S",
         choices=[(score, f"{score} — {text}") for score, text in MOAAS.items()],
@@ -227,6 +251,7 @@ class ObservationForm(StyledForm):
 
 
 class AdverseEventForm(StyledForm):
+    submission_id = SubmissionIdField()
     kind = forms.ChoiceField(label="Event", choices=AdverseEvent.Kind.choices)
     description = forms.CharField(max_length=300, required=False, help_text="Required for “Other”.")
     severity = forms.ChoiceField(choices=AdverseEvent.Severity.choices, widget=forms.RadioSelect)
@@ -246,6 +271,7 @@ class AcknowledgeForm(StyledForm):
 
 
 class DischargeForm(StyledForm):
+    submission_id = SubmissionIdField()
     vitals_near_baseline = forms.BooleanField(label="Vital signs near baseline", required=False)
     alert_and_oriented = forms.BooleanField(label="Alert and oriented", required=False)
     escort_present = forms.BooleanField(label="Escort present", required=False)
@@ -281,6 +307,7 @@ class DischargeForm(StyledForm):
 
 
 class RemsForm(StyledForm):
+    submission_id = SubmissionIdField()
     YES_NO_FIELDS = {
         "enrolled": "Patient enrolled in the Spravato REMS",
         "benzodiazepines": "Concomitant benzodiazepines",
@@ -351,5 +378,36 @@ class SignForm(StyledForm):
 
 
 class AddendumForm(StyledForm):
+    submission_id = SubmissionIdField()
     reason = forms.CharField(label="Why", max_length=200)
     text = forms.CharField(label="Addendum", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class OverrideForm(StyledForm):
+    """A prescriber's written override of what stops the treatment (the gate, or the pre-dose hold)."""
+
+    submission_id = SubmissionIdField()
+    kind = forms.ChoiceField(
+        choices=[("gate", "Treatment gate"), ("hold", "Pre-dose hold")], widget=forms.HiddenInput
+    )
+    reason = forms.CharField(
+        label="Reason for overriding",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Recorded on the chart and the session record with your name and the time.",
+    )
+
+
+class DeviceForm(StyledForm):
+    submission_id = SubmissionIdField()
+    lot_number = forms.CharField(
+        label="Device lot number", max_length=60, required=False, help_text="Blank: the same lot as before."
+    )
+    taken_at = TimeOfDayField(label="Given at")
+
+
+class StopDevicesForm(StyledForm):
+    submission_id = SubmissionIdField()
+    reason = forms.CharField(
+        label="Why dosing stopped", max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )

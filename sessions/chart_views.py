@@ -4,6 +4,8 @@ Every view finds the patient through ``staff_view`` (another patient's id is a 4
 through the patient. A refused step re-renders the chart with the form and every reason on it.
 """
 
+import uuid
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseNotAllowed
@@ -12,25 +14,29 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic import roles
+from clinic import roles, submissions
 from clinic.access import staff_view
 from clinic.models import ClinicSettings
-from sessions import charting, dosing
+from sessions import charting, dosing, safety
 from sessions.chart_forms import (
     AcknowledgeForm,
     AddendumForm,
     AdministerForm,
     AdverseEventForm,
+    DeviceForm,
     DischargeForm,
     ObservationForm,
     OrderForm,
+    OverrideForm,
     PreSessionForm,
     RemsForm,
     SignForm,
+    StopDevicesForm,
     VitalsForm,
     moment,
 )
 from sessions.charting import ChartingError
+from sessions.checklist import checklist_rows
 from sessions.flowsheet_chart import vitals_chart_svg
 from sessions.models import SessionAlert
 from sessions.models.charting import LOCKED_MESSAGE
@@ -99,6 +105,9 @@ def flowsheet_context(session, vitals_form=None, now=None):
 def _context(request, session, **forms):
     user = request.user
     status, pre_dose_flags = charting.pre_dose_status(session)
+    ahead = safety.steps_ahead(session)
+    gate_stops = safety.open_stops(session, safety.GATE) if ahead else []
+    hold_stops = safety.open_stops(session, safety.HOLD) if ahead else []
     suggestions = charting.rems_suggestions(session) if session.route == "intranasal" else {}
     defaults = charting.plan_defaults(session)
     order_initial = {"mg_per_kg": defaults["mg_per_kg"], "minutes": defaults["minutes"]}
@@ -114,14 +123,22 @@ def _context(request, session, **forms):
         **flowsheet_context(session, forms.pop("vitals_form", None)),
         "appointment": session.appointment,
         "clinic": ClinicSettings.load(),
-        "checklist": charting.checklist_rows(session),
+        "checklist": checklist_rows(session),
         "pre_session_form": pre_session_form,
         "pre_session_form_patient": pre_session_form.checklist_fields("patient"),
         "pre_session_form_nurse": pre_session_form.checklist_fields("nurse"),
         "pre_dose_status": status,
         "pre_dose_flags": pre_dose_flags,
         "not_ready": charting.not_ready_to_order(session),
-        "holds": charting.holds(session),
+        "gate_stops": gate_stops,
+        "hold_stops": hold_stops,
+        "holds": [stop.text for stop in hold_stops],
+        "overrides": list(session.overrides.select_related("by")),
+        "override_form": forms.pop("override_form", None),
+        "devices": list(session.devices.select_related("recorded_by")),
+        "devices_left": safety.devices_left(session),
+        "device_form": forms.pop("device_form", None) or DeviceForm(),
+        "stop_devices_form": forms.pop("stop_devices_form", None) or StopDevicesForm(),
         "plan_defaults": defaults,
         "order_form": order_form,
         "calculation": calculation,
@@ -154,6 +171,8 @@ def _context(request, session, **forms):
         "can_sign": user.has_perm(roles.SIGN_SESSION),
         "can_add_addendum": user.has_perm(roles.ADD_ADDENDUM),
         "now": timezone.now(),
+        "new_submission_id": uuid.uuid4,  # a new id each time a template asks (one per override form)
+        "page_url": _url(session),  # also when a refused step's POST renders the chart
     }
     context.update(forms)
     return context
@@ -166,19 +185,24 @@ def _chart_page(request, session, status=200, **forms):
 def _refused(form, error):
     for reason in error.reasons:
         form.add_error(None, reason)
+    if isinstance(error, charting.ResentWithChanges):
+        # The form comes back with a new submission id, so pressing again charts a new entry.
+        form.data = form.data.copy()
+        form.data["submission_id"] = str(uuid.uuid4())
 
 
 def _step(request, session, form, form_key, record, success, anchor, **extra):
     """One charting step: a valid form goes to ``record(data)``; success redirects to the section,
-    a refusal re-renders the chart with every reason on the form."""
+    a refusal re-renders the chart with every reason on the form, and nothing saved."""
     if form.is_valid():
         try:
             record(form.cleaned_data)
-        except ChartingError as error:
+        except (ChartingError, safety.SafetyError) as error:
             _refused(form, error)
         except ValidationError as error:  # a form's own cross-field check, raised while recording
             form.add_error(None, error)
         else:
+            submissions.remember(request, form.cleaned_data.get("submission_id"))
             messages.success(request, success() if callable(success) else success)
             return redirect(_url(session, anchor=anchor))
     return _chart_page(request, session, **{form_key: form}, **extra)
@@ -254,13 +278,21 @@ def vitals(request, patient, session_id):
                 session,
                 taken_at=moment(session, data["taken_at"]),
                 by=request.user,
+                submission_id=data["submission_id"],
                 **{k: data[k] for k in ("sbp", "dbp", "hr", "spo2", "rr", "temp_c")},
             )
         except ChartingError as error:
             _refused(form, error)
-    if request.headers.get("HX-Request") and saved and saved.pre_dose:
-        # A baseline reading changes the dose section (hold, caution, ready to order): reload the page.
-        messages.success(request, f"Pre-dose vitals charted: {saved.bp}.")
+    if saved:
+        submissions.remember(request, form.cleaned_data["submission_id"])
+    raised = saved is not None and saved.is_new and session.alerts.filter(vital=saved).exists()
+    if (
+        request.headers.get("HX-Request")
+        and saved
+        and (saved.pre_dose or (raised and safety.steps_ahead(session)))
+    ):
+        # The dose section changes (a hold, a caution, ready to order, the next device stopped): reload.
+        messages.success(request, _vitals_message(saved, raised))
         return HttpResponse(headers={"HX-Refresh": "true"})
     if request.headers.get("HX-Request"):
         context = flowsheet_context(session, None if saved else form)
@@ -270,13 +302,21 @@ def vitals(request, patient, session_id):
         context["oob"] = True
         html = render_to_string("sessions/chart/flowsheet.html", context, request=request)
         html += render_to_string("sessions/chart/alerts.html", context, request=request)
-        return HttpResponse(html)
+        # A refused reading is an answer too (the form comes back with the reasons), not a failure.
+        return HttpResponse(html, status=200)
     if saved:
-        messages.success(
-            request, "Vitals charted." + (" Alert raised." if saved.flags and not saved.pre_dose else "")
-        )
+        messages.success(request, _vitals_message(saved, raised))
         return redirect(_url(session, anchor="vitals"))
     return _chart_page(request, session, vitals_form=form)
+
+
+def _vitals_message(saved, raised):
+    if not saved.is_new:
+        return f"This reading was already charted ({saved.bp} at {timezone.localtime(saved.taken_at):%H:%M}): nothing was added."
+    what = "Pre-dose vitals" if saved.pre_dose else "Vitals"
+    return f"{what} charted: {saved.bp} at {timezone.localtime(saved.taken_at):%H:%M}." + (
+        " Alert raised." if raised else ""
+    )
 
 
 @staff_view(roles.CHART_SESSION)
@@ -294,10 +334,12 @@ def _calculation(session, form):
         dose = charting.calculate(session, **form.dose_kwargs())
     except dosing.DoseError as error:
         return {"error": str(error)}
+    clinic = ClinicSettings.load()
     return {
         "dose": dose,
         "weight": session.weight_kg,
-        "limits": ClinicSettings.load().dose_limits(session.route),
+        "limits": clinic.dose_limits(session.route),
+        "resolution": clinic.pump_rate_resolution,
     }
 
 
@@ -343,6 +385,7 @@ def administer(request, patient, session_id):
             vial=data.get("vial"),
             lot_number=data.get("lot_number", ""),
             started_at=moment(session, data["started_at"]) if data["started_at"] else None,
+            submission_id=data["submission_id"],
         )
 
     return _step(
@@ -351,9 +394,72 @@ def administer(request, patient, session_id):
         form,
         "administer_form",
         record,
-        "Dose started: the monitoring clock runs from now.",
-        "vitals",
+        "Dose started: the monitoring clock runs from now."
+        if session.is_weight_based
+        else "Device 1 given: the monitoring clock runs from now.",
+        "dose",
     )
+
+
+@staff_view(roles.CHART_SESSION)
+def device(request, patient, session_id):
+    """The next esketamine device."""
+    session = _session(patient, session_id)
+    if (refusal := _post_only(request, session)) is not None:
+        return refusal
+    form = DeviceForm(request.POST)
+
+    def record(data):
+        given = charting.give_device(
+            session,
+            by=request.user,
+            lot_number=data["lot_number"],
+            taken_at=moment(session, data["taken_at"]) if data["taken_at"] else None,
+            submission_id=data["submission_id"],
+        )
+        record.number = given.number
+
+    return _step(
+        request, session, form, "device_form", record, lambda: f"Device {record.number} given.", "dose"
+    )
+
+
+@staff_view(roles.CHART_SESSION)
+def stop_devices(request, patient, session_id):
+    session = _session(patient, session_id)
+    if (refusal := _post_only(request, session)) is not None:
+        return refusal
+    form = StopDevicesForm(request.POST)
+    return _step(
+        request,
+        session,
+        form,
+        "stop_devices_form",
+        lambda data: charting.stop_devices(session, by=request.user, reason=data["reason"]),
+        "Dosing stopped; the reason is on the chart.",
+        "dose",
+    )
+
+
+@staff_view(roles.ORDER_DOSE)
+def override(request, patient, session_id):
+    """A prescriber's written override of the treatment gate or the pre-dose hold."""
+    session = _session(patient, session_id)
+    if (refusal := _post_only(request, session)) is not None:
+        return refusal
+    form = OverrideForm(request.POST)
+
+    def record(data):
+        safety.override(
+            session,
+            kind=data["kind"],
+            reason=data["reason"],
+            by=request.user,
+            submission_id=data["submission_id"],
+        )
+
+    anchor = "top" if request.POST.get("kind") == safety.GATE else "dose"
+    return _step(request, session, form, "override_form", record, "Override recorded on the chart.", anchor)
 
 
 @staff_view(roles.CHART_SESSION)
@@ -370,6 +476,7 @@ def observation(request, patient, session_id):
             session,
             taken_at=moment(session, data["taken_at"]),
             by=request.user,
+            submission_id=data["submission_id"],
             moaas=data["moaas"],
             cadss_total=data["cadss_total"],
             cadss_depersonalization=subscales.get("depersonalization", data["cadss_depersonalization"]),
@@ -396,6 +503,7 @@ def adverse_event(request, patient, session_id):
             session,
             taken_at=moment(session, data["taken_at"]),
             by=request.user,
+            submission_id=data["submission_id"],
             **{k: data[k] for k in ("kind", "severity", "outcome", "description", "intervention", "serious")},
         )
 
@@ -507,7 +615,11 @@ def addendum(request, patient, session_id):
         AddendumForm(request.POST),
         "addendum_form",
         lambda data: charting.add_addendum(
-            session, by=request.user, reason=data["reason"], text=data["text"]
+            session,
+            by=request.user,
+            reason=data["reason"],
+            text=data["text"],
+            submission_id=data["submission_id"],
         ),
         "Addendum added.",
         "addenda",

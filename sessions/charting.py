@@ -2,25 +2,32 @@
 
 Views stay thin: they turn a form into a call here and a ``ChartingError`` into messages. The
 clinical rules themselves live in ``sessions.dosing`` and ``sessions.monitoring`` (plain functions);
-the thresholds and limits in force come from ``ClinicSettings`` and are named in every message.
+the thresholds and limits in force come from ``ClinicSettings`` and are named in every message. Every
+step that moves the treatment forward (start, order, each administration, each esketamine device)
+asks ``sessions.safety`` first: the treatment gate and the pre-dose hold hold at every step, not only
+when the chart opens.
+
+Entries made from a form carry the form's ``submission_id``: the same form sent twice (resent after a
+lost answer, or after signing in again) returns what it already charted instead of charting it twice.
 """
 
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from assessments import followups
 from clinic import roles
 from clinic.models import ClinicSettings
 from patients.review import may_treat
-from sessions import dosing, ledger, monitoring
+from sessions import dosing, ledger, monitoring, safety
+from sessions.checklist import ANSWERS, checklist_for
 from sessions.models import (
     AdverseEvent,
     Appointment,
+    EsketamineDevice,
     SedationObservation,
     SessionAddendum,
     SessionAlert,
@@ -45,34 +52,6 @@ class ChartingError(Exception):
         super().__init__(" ".join(self.reasons))
 
 
-@dataclass(frozen=True)
-class ChecklistItem:
-    key: str
-    label: str
-    asked_of: str  # "patient" (the patient's answer) or "nurse" (the nurse's check)
-    routes: tuple = ()  # empty: every route
-    allows_na: bool = False
-
-
-#: domain.md, "Pre-session checklist". A "no" holds dosing until a prescriber overrides it with a reason.
-CHECKLIST = (
-    ChecklistItem("fasting", "Fasted: no solid food for 6 hours, no liquids for 2 hours", "patient"),
-    ChecklistItem("escort", "Escort arranged; will not drive until tomorrow", "patient"),
-    ChecklistItem("no_substances", "No alcohol, benzodiazepines or cannabis in the last 24 hours", "patient"),
-    ChecklistItem(
-        "nasal", "No nasal steroid or decongestant in the last hour", "patient", routes=("intranasal",)
-    ),
-    ChecklistItem("medications", "Current medications reviewed", "nurse"),
-    ChecklistItem("pregnancy", "Pregnancy test negative today", "nurse", allows_na=True),
-    ChecklistItem("iv_access", "IV access placed and patent", "nurse", routes=("iv",)),
-)
-ANSWERS = {"yes": "Yes", "no": "No", "na": "Not applicable"}
-
-
-def checklist_for(route):
-    return [item for item in CHECKLIST if not item.routes or route in item.routes]
-
-
 def _settings():
     return ClinicSettings.load()
 
@@ -86,6 +65,56 @@ def _open(session):
     _refuse_if_locked(session)
     if session.status == TreatmentSession.Status.DISCHARGED:
         raise ChartingError("The patient has been discharged; this part of the chart is closed.")
+
+
+def _refuse_if_stopped(session, *kinds, now=None):
+    """The treatment gate and the pre-dose hold, checked at the step (sessions.safety)."""
+    on = timezone.localdate(now) if now else None
+    stops = [stop for kind in kinds for stop in safety.open_stops(session, kind, on=on)]
+    if stops:
+        raise ChartingError(*safety.refusal(stops))
+
+
+class ResentWithChanges(ChartingError):
+    """A form that had already charted something came back with other values."""
+
+
+def _already(model, session, submission_id, **values):
+    """What this form already charted, when it is sent again with the same values. The same form with
+    other values is refused: it is not a resend, and silently keeping the first values would lose
+    the new ones."""
+    if submission_id is None:
+        return None
+    done = model.objects.filter(session=session, submission_id=submission_id).first()
+    if done is None:
+        return None
+    changed = [name for name, value in values.items() if not _same(getattr(done, name), value)]
+    if changed:
+        when = getattr(done, "taken_at", None) or done.created_at
+        raise ResentWithChanges(
+            f"Not charted: this form had already charted an entry at {timezone.localtime(when):%H:%M} "
+            "with other values. Check the values and press the button again to chart them as a new entry."
+        )
+    return done
+
+
+def _same(stored, sent):
+    if stored is None or sent is None:
+        return stored is None and sent is None
+    if isinstance(stored, Decimal) or isinstance(sent, float):
+        return Decimal(str(stored)) == Decimal(str(sent))
+    return stored == sent
+
+
+def _create(model, submission_id, **fields):
+    """Create an entry; the same form sent twice at once finds the first one's entry (unique id)."""
+    try:
+        with transaction.atomic():
+            return model.objects.create(submission_id=submission_id, **fields), True
+    except IntegrityError:
+        if submission_id is None:
+            raise
+        return model.objects.get(submission_id=submission_id), False
 
 
 # --- Start ----------------------------------------------------------------------------------------
@@ -153,17 +182,6 @@ def save_pre_session(
     return session
 
 
-def checklist_rows(session):
-    return [
-        {
-            "item": item,
-            "answer": session.checklist.get(item.key),
-            "label": ANSWERS.get(session.checklist.get(item.key)),
-        }
-        for item in checklist_for(session.route)
-    ]
-
-
 # --- Readings -------------------------------------------------------------------------------------
 
 
@@ -184,9 +202,19 @@ def _is_pre_dose(session, taken_at):
     return session.dose_started_at is None or taken_at < session.dose_started_at
 
 
-def record_vitals(session, *, taken_at, by, now=None, **values):
-    """Chart one set of vitals; returns the reading. Implausible values are refused; values past a
-    threshold are flagged with the threshold and raise an alert that must be acknowledged."""
+def record_vitals(session, *, taken_at, by, now=None, submission_id=None, **values):
+    """Chart one set of vitals; returns the reading. Implausible values are refused.
+
+    Before the dose every value is checked against the pre-dose hold and caution levels; after it,
+    against the alert thresholds (high and low blood pressure included). A pre-dose value at hold level
+    and any value past an alert threshold raise an alert that must be acknowledged; each message names
+    the threshold in force. ``reading.is_new`` is False when this form had already charted it."""
+    done = _already(
+        VitalSignReading, session, submission_id, **{k: values.get(k) for k in monitoring.PLAUSIBLE}
+    )
+    if done is not None:
+        done.is_new = False
+        return done
     _refuse_if_locked(session)
     _check_time(session, taken_at, now)
     reading = monitoring.Reading(**{k: values.get(k) for k in monitoring.PLAUSIBLE})
@@ -201,14 +229,16 @@ def record_vitals(session, *, taken_at, by, now=None, **values):
         raise ChartingError("Enter both systolic and diastolic, or neither.")
     thresholds = _settings().thresholds()
     pre_dose = _is_pre_dose(session, taken_at)
-    if pre_dose and reading.sbp is not None:
-        _status, flags = monitoring.pre_dose_check(reading, thresholds)
-    elif pre_dose:
-        flags = []
+    if pre_dose:
+        status, flags = monitoring.pre_dose_check(reading, thresholds)
+        alert = safety.hold_alert_message(flags) if status == "hold" else ""
     else:
         flags = monitoring.vital_flags(reading, thresholds)
+        alert = "; ".join(f.message for f in flags)
     with transaction.atomic():
-        row = VitalSignReading.objects.create(
+        row, made = _create(
+            VitalSignReading,
+            submission_id,
             session=session,
             taken_at=taken_at,
             recorded_at=now or timezone.now(),
@@ -217,27 +247,23 @@ def record_vitals(session, *, taken_at, by, now=None, **values):
             flags=[f.message for f in flags],
             **{k: getattr(reading, k) for k in monitoring.PLAUSIBLE},
         )
-        if flags and not pre_dose:
+        if made and alert:
             SessionAlert.objects.create(
-                session=session,
-                raised_at=now or timezone.now(),
-                vital=row,
-                message="; ".join(f.message for f in flags),
+                session=session, raised_at=now or timezone.now(), vital=row, message=alert
             )
+    row.is_new = made
     return row
 
 
 def pre_dose_reading(session):
-    """The latest pre-dose reading with a blood pressure: the baseline the hold rule judges."""
+    """The latest pre-dose reading with a blood pressure: the baseline that discharge compares with."""
     return session.vitals.filter(pre_dose=True, sbp__isnull=False).order_by("-taken_at", "-pk").first()
 
 
 def pre_dose_status(session):
-    """("ok" | "caution" | "hold" | None, flags) for the baseline blood pressure."""
-    baseline = pre_dose_reading(session)
-    if baseline is None:
-        return None, []
-    return monitoring.pre_dose_check(baseline.as_reading(), _settings().thresholds())
+    """("ok" | "caution" | "hold" | None, flags): the latest pre-dose value of each vital sign."""
+    status, flags, _latest = safety.pre_dose_status(session, _settings().thresholds())
+    return status, flags
 
 
 def record_observation(
@@ -253,7 +279,11 @@ def record_observation(
     cadss_items=None,
     note="",
     now=None,
+    submission_id=None,
 ):
+    done = _already(SedationObservation, session, submission_id, moaas=moaas, note=(note or "").strip())
+    if done is not None:
+        return done
     _refuse_if_locked(session)
     _check_time(session, taken_at, now)
     if cadss_items:
@@ -275,7 +305,9 @@ def record_observation(
         raise ChartingError("MOAA/S is scored 0 to 5.")
     thresholds = _settings().thresholds()
     with transaction.atomic():
-        row = SedationObservation.objects.create(
+        row, made = _create(
+            SedationObservation,
+            submission_id,
             session=session,
             taken_at=taken_at,
             recorded_at=now or timezone.now(),
@@ -288,7 +320,7 @@ def record_observation(
             cadss_items={str(k): v for k, v in (cadss_items or {}).items()},
             note=(note or "").strip(),
         )
-        if moaas is not None and monitoring.moaas_alert(moaas, thresholds):
+        if made and moaas is not None and monitoring.moaas_alert(moaas, thresholds):
             SessionAlert.objects.create(
                 session=session,
                 raised_at=now or timezone.now(),
@@ -313,13 +345,19 @@ def record_adverse_event(
     intervention="",
     serious=False,
     now=None,
+    submission_id=None,
 ):
+    done = _already(AdverseEvent, session, submission_id, kind=kind, severity=severity, outcome=outcome)
+    if done is not None:
+        return done
     _refuse_if_locked(session)
     _check_time(session, taken_at, now)
     if kind == AdverseEvent.Kind.OTHER and not (description or "").strip():
         raise ChartingError("Describe the adverse event.")
     with transaction.atomic():
-        event = AdverseEvent.objects.create(
+        event, made = _create(
+            AdverseEvent,
+            submission_id,
             session=session,
             taken_at=taken_at,
             recorded_at=now or timezone.now(),
@@ -331,7 +369,7 @@ def record_adverse_event(
             intervention=(intervention or "").strip(),
             serious=serious,
         )
-        if serious or severity == AdverseEvent.Severity.SEVERE:
+        if made and (serious or severity == AdverseEvent.Severity.SEVERE):
             SessionAlert.objects.create(
                 session=session,
                 raised_at=now or timezone.now(),
@@ -379,20 +417,6 @@ def not_ready_to_order(session, today=None):
     return reasons
 
 
-def holds(session):
-    """Why dosing is held: each needs a prescriber's override with a reason."""
-    reasons = []
-    status, flags = pre_dose_status(session)
-    if status == "hold":
-        reasons.append(
-            "Pre-dose blood pressure hold: " + "; ".join(f.message for f in flags if "hold" in f.message)
-        )
-    for row in checklist_rows(session):
-        if row["answer"] == "no":
-            reasons.append(f"Checklist: “{row['item'].label}” answered no.")
-    return reasons
-
-
 def plan_defaults(session):
     plan = session.appointment.plan
     return {
@@ -403,9 +427,15 @@ def plan_defaults(session):
     }
 
 
-def calculate(session, *, mg_per_kg=None, minutes=None, concentration=None, dose_mg=None):
-    """The dose for this session's route and weight under the clinic's limits (raises DoseError)."""
-    limits = _settings().dose_limits(session.route)
+def calculate(
+    session, *, mg_per_kg=None, minutes=None, concentration=None, dose_mg=None, final_volume_ml=None
+):
+    """The dose for this session's route and weight under the clinic's limits (raises DoseError). An IV
+    dose is given undiluted, or diluted in 0.9 % sodium chloride to ``final_volume_ml``; its pump rate
+    is rounded to the clinic's pump resolution, and a rounding that changes the dose by more than 5 %
+    comes back as ``rate_warning`` with a proposed dilution."""
+    clinic = _settings()
+    limits = clinic.dose_limits(session.route)
     if session.route == TreatmentSession.Route.INTRANASAL:
         if dose_mg is None:
             raise dosing.DoseError("Choose the esketamine dose.")
@@ -415,13 +445,16 @@ def calculate(session, *, mg_per_kg=None, minutes=None, concentration=None, dose
     for value, name in ((mg_per_kg, "mg/kg"), (concentration, "the vial concentration")):
         if value is None:
             raise dosing.DoseError(f"Enter {name}.")
+    iv = session.route == TreatmentSession.Route.IV
+    extra = {"final_volume_ml": final_volume_ml, "rate_resolution": clinic.pump_rate_resolution} if iv else {}
     return dosing.weight_based(
         route=session.route,
         weight_kg=session.weight_kg,
         mg_per_kg=mg_per_kg,
         concentration_mg_per_ml=concentration,
-        minutes=minutes if session.route == TreatmentSession.Route.IV else None,
+        minutes=minutes if iv else None,
         limits=limits,
+        **extra,
     )
 
 
@@ -433,11 +466,15 @@ def order_dose(
     minutes=None,
     concentration=None,
     dose_mg=None,
+    final_volume_ml=None,
     hold_override_reason="",
     limit_override_reason="",
     now=None,
 ):
-    """The prescriber's order. Holds and a dose over the clinic maximum need an override reason."""
+    """The prescriber's order. A closed treatment gate refuses it (a prescriber overrides that on the
+    chart first); a pre-dose hold needs ``hold_override_reason`` (recorded as an override covering the
+    holds seen now), a dose over the clinic maximum ``limit_override_reason``. A pump rate that cannot
+    deliver the dose within 5 % is refused, with a dilution that can."""
     _open(session)
     if not by.has_perm(roles.ORDER_DOSE):
         raise ChartingError("Only a prescriber can order the dose.")
@@ -446,18 +483,26 @@ def order_dose(
     missing = not_ready_to_order(session, today=timezone.localdate(now) if now else None)
     if missing:
         raise ChartingError(*missing)
+    _refuse_if_stopped(session, safety.GATE, now=now)
     try:
         dose = calculate(
-            session, mg_per_kg=mg_per_kg, minutes=minutes, concentration=concentration, dose_mg=dose_mg
+            session,
+            mg_per_kg=mg_per_kg,
+            minutes=minutes,
+            concentration=concentration,
+            dose_mg=dose_mg,
+            final_volume_ml=final_volume_ml,
         )
     except dosing.DoseError as error:
         raise ChartingError(str(error)) from None
-    held = holds(session)
+    if dose.rate_warning:
+        raise ChartingError(dose.rate_warning, *proposal_lines(dose))
+    held = safety.open_stops(session, safety.HOLD)
     hold_override_reason = (hold_override_reason or "").strip()
     limit_override_reason = (limit_override_reason or "").strip()
     problems = []
     if held and not hold_override_reason:
-        problems += [*held, "Dosing is held: give the reason for overriding the hold."]
+        problems += [*(s.text for s in held), "Dosing is held: give the reason for overriding the hold."]
     if dose.over_limit and not limit_override_reason:
         problems += [
             *dose.over_limit,
@@ -465,24 +510,49 @@ def order_dose(
         ]
     if problems:
         raise ChartingError(*problems)
-    session.ordered_mg_per_kg = Decimal(str(mg_per_kg)) if dose.mg_per_kg is not None else None
-    session.ordered_minutes = dose.minutes
-    session.ordered_dose_mg = dose.mg
-    session.ordered_concentration = Decimal(str(concentration)) if dose.volume_ml is not None else None
-    session.ordered_volume_ml = dose.volume_ml
-    session.ordered_rate_ml_per_h = dose.rate_ml_per_h
-    session.ordered_devices = dose.devices
-    session.hold_override_reason = hold_override_reason if held else ""
-    session.limit_override_reason = limit_override_reason if dose.over_limit else ""
-    session.ordered_by = by
-    session.ordered_at = now or timezone.now()
-    session.save()
+    diluted = dose.final_volume_ml is not None
+    with transaction.atomic():
+        if held:
+            safety.override(
+                session, kind=safety.HOLD, reason=hold_override_reason, by=by, now=now, stops=held
+            )
+        session.ordered_mg_per_kg = Decimal(str(mg_per_kg)) if dose.mg_per_kg is not None else None
+        session.ordered_minutes = dose.minutes
+        session.ordered_dose_mg = dose.mg
+        session.ordered_concentration = Decimal(str(concentration)) if dose.volume_ml is not None else None
+        session.ordered_volume_ml = dose.volume_ml
+        session.ordered_rate_ml_per_h = dose.rate_ml_per_h
+        session.ordered_final_volume_ml = dose.final_volume_ml if diluted else None
+        session.ordered_diluent_volume_ml = dose.diluent_volume_ml if diluted else None
+        session.ordered_final_concentration = dose.final_concentration if diluted else None
+        session.ordered_rate_resolution = (
+            _settings().pump_rate_resolution if dose.rate_ml_per_h is not None else None
+        )
+        session.ordered_devices = dose.devices
+        session.limit_override_reason = limit_override_reason if dose.over_limit else ""
+        session.ordered_by = by
+        session.ordered_at = now or timezone.now()
+        session.save()
     log.info("dose ordered on session %s", session.external_id)
     return dose
 
 
-def administer_dose(session, *, by, vial=None, lot_number="", started_at=None, now=None):
-    """The nurse gives the ordered dose: IV and IM draw the ordered volume from a vial in the ledger."""
+def proposal_lines(dose):
+    """The proposed dilution in words, for a refusal or the calculator."""
+    proposal = dose.proposal
+    if proposal is None:
+        return ["No standard dilution (50, 100 or 250 mL) delivers this dose at this pump's resolution."]
+    return [
+        f"Proposed: dilute {dose.volume_ml} mL of stock with {proposal.diluent_volume_ml} mL of 0.9 % sodium "
+        f"chloride to {proposal.final_volume_ml} mL ({proposal.final_concentration} mg/mL), run at "
+        f"{proposal.rate_ml_per_h} mL/h."
+    ]
+
+
+def administer_dose(session, *, by, vial=None, lot_number="", started_at=None, now=None, submission_id=None):
+    """The nurse gives the ordered dose: IV and IM draw the ordered stock volume from a vial in the
+    ledger (the diluent is not drug); esketamine records the first device. The treatment gate and the
+    pre-dose hold are checked here, at the dose, whatever they were at the order."""
     _open(session)
     if not session.is_ordered:
         raise ChartingError("There is no order to give yet.")
@@ -497,6 +567,7 @@ def administer_dose(session, *, by, vial=None, lot_number="", started_at=None, n
     later = session.vitals.filter(pre_dose=True, taken_at__gte=started_at)
     if later.exists():
         raise ChartingError("Readings charted as pre-dose were taken after this start time: check the time.")
+    _refuse_if_stopped(session, safety.GATE, safety.HOLD, now=now)
     with transaction.atomic():
         if session.is_weight_based:
             if vial is None:
@@ -520,10 +591,81 @@ def administer_dose(session, *, by, vial=None, lot_number="", started_at=None, n
             if not (lot_number or "").strip():
                 raise ChartingError("Enter the lot number of the devices.")
             session.lot_number = lot_number.strip()
+            _create(
+                EsketamineDevice,
+                submission_id,
+                session=session,
+                number=1,
+                lot_number=session.lot_number,
+                taken_at=started_at,
+                recorded_at=now,
+                recorded_by=by,
+            )
         session.administered_by = by
         session.dose_started_at = started_at
         session.save()
     return session
+
+
+def give_device(session, *, by, lot_number="", taken_at=None, now=None, submission_id=None):
+    """The next esketamine device, at least 5 minutes after the one before; the treatment gate is
+    checked again (an alert raised since the first device stops the next one until acknowledged)."""
+    done = _already(EsketamineDevice, session, submission_id)
+    if done is not None:
+        return done
+    _open(session)
+    if session.route != TreatmentSession.Route.INTRANASAL:
+        raise ChartingError("Devices are for esketamine sessions.")
+    if not session.is_administered:
+        raise ChartingError("Give the first device first.")
+    if session.devices_stopped_at:
+        raise ChartingError("Dosing was stopped; no more devices are given.")
+    if safety.devices_left(session) == 0:
+        raise ChartingError("Every ordered device has been given.")
+    now = now or timezone.now()
+    taken_at = taken_at or now
+    if taken_at > now + CLOCK_SKEW:
+        raise ChartingError("The time is in the future.")
+    last = session.devices.order_by("-number").first()
+    earliest = last.taken_at + timedelta(minutes=dosing.MINUTES_BETWEEN_DEVICES)
+    if taken_at < earliest:
+        raise ChartingError(
+            f"{dosing.MINUTES_BETWEEN_DEVICES} minutes between devices: device {last.number + 1} not before "
+            f"{timezone.localtime(earliest):%H:%M}."
+        )
+    _refuse_if_stopped(session, safety.GATE, safety.HOLD, now=now)
+    device, _made = _create(
+        EsketamineDevice,
+        submission_id,
+        session=session,
+        number=last.number + 1,
+        lot_number=(lot_number or "").strip() or last.lot_number,
+        taken_at=taken_at,
+        recorded_at=now,
+        recorded_by=by,
+    )
+    return device
+
+
+def stop_devices(session, *, by, reason, now=None):
+    """Stop esketamine dosing before every ordered device is given, with the reason."""
+    _open(session)
+    if not session.is_administered or safety.devices_left(session) == 0:
+        raise ChartingError("There are no devices left to stop.")
+    if not (reason or "").strip():
+        raise ChartingError("Say why dosing stopped.")
+    session.devices_stopped_reason = reason.strip()
+    session.devices_stopped_by = by
+    session.devices_stopped_at = now or timezone.now()
+    session.save()
+    return session
+
+
+def given_dose_mg(session):
+    """What was given: the order, or for esketamine the devices given × 28 mg."""
+    if session.route == TreatmentSession.Route.INTRANASAL:
+        return dosing.ESKETAMINE_DEVICE_MG * session.devices.count() if session.is_administered else None
+    return session.ordered_dose_mg if session.is_administered else None
 
 
 # --- Timepoints -----------------------------------------------------------------------------------
@@ -608,6 +750,12 @@ def discharge(
             instructions_given=instructions_given,
             route=session.route,
             minutes_since_first_dose=minutes,
+        )
+    left = safety.devices_left(session)
+    if session.is_administered and left:
+        reasons.append(
+            f"{left} esketamine device{'s' if left > 1 else ''} of {session.ordered_devices} not given: "
+            "give them, or record why dosing stopped."
         )
     if escort_present and not (escort_name or "").strip():
         reasons.append("Name the escort.")
@@ -700,7 +848,8 @@ def rems_data(session):
     status, _flags = pre_dose_status(session)
     last = session.vitals.filter(sbp__isnull=False).order_by("-taken_at").first()
     at_40 = _reading_near(session, 40) if session.is_administered else None
-    dose = session.ordered_dose_mg
+    dose = given_dose_mg(session) if session.is_administered else session.ordered_dose_mg
+    lots = sorted({device.lot_number for device in session.devices.all()}) or [session.lot_number]
     data.update(
         patient_name=patient.full_name,
         patient_dob=patient.date_of_birth,
@@ -714,7 +863,7 @@ def rems_data(session):
         treatment_date=timezone.localdate(session.dose_started_at) if session.dose_started_at else None,
         dose=None if dose is None else (int(dose) if dose in (56, 84) else "other"),
         other_dose_mg=dose if dose is not None and dose not in (56, 84) else None,
-        lot_number=session.lot_number or None,
+        lot_number=", ".join(lot for lot in lots if lot) or None,
         total_monitoring_minutes=(
             session.minutes_from_dose(session.discharged_at) if session.discharged_at else None
         ),
@@ -795,11 +944,15 @@ def sign(session, *, by, password, now=None):
     return session
 
 
-def add_addendum(session, *, by, reason, text):
+def add_addendum(session, *, by, reason, text, submission_id=None):
+    done = _already(SessionAddendum, session, submission_id, text=(text or "").strip())
+    if done is not None:
+        return done
     if not session.is_locked:
         raise ChartingError("The record is not signed yet: correct the chart itself.")
     if not (reason or "").strip() or not (text or "").strip():
         raise ChartingError("Say why, and what the addendum records.")
-    return SessionAddendum.objects.create(
-        session=session, author=by, reason=reason.strip(), text=text.strip()
+    addendum, _made = _create(
+        SessionAddendum, submission_id, session=session, author=by, reason=reason.strip(), text=text.strip()
     )
+    return addendum

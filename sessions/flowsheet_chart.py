@@ -17,7 +17,7 @@ Drawn like an anaesthetic record: systolic ▼ and diastolic ▲ joined by a bar
 rate ● and SpO2 ■ as lines, respiratory rate (and temperature, when charted) as rows of numbers under
 the time axis. Every series has its own colour *and* marker shape. Values past the clinic's alert
 thresholds (``sessions.monitoring.vital_flags``: exclusive limits) are drawn in red inside a red ring,
-and the "during" SBP-above, HR-above and SpO2-below limits are faint dashed lines labelled in the right
+and the "during" SBP-above, SBP-below, HR-above and SpO2-below limits are faint dashed lines labelled in the right
 margin ("SBP 180"). Elements carry ``class`` names (``vs-sbp-point``, ``vs-flag``, ...) as hooks for
 page CSS and tests; the chart does not depend on them.
 """
@@ -91,8 +91,9 @@ SERIES = (
 )
 _BY_FIELD = {s.field: s for s in SERIES}
 
-#: The "during" thresholds drawn as lines: (key in thresholds["during"], series field).
-THRESHOLD_LINES = (("sbp_above", "sbp"), ("hr_above", "hr"), ("spo2_below", "spo2"))
+#: The "during" thresholds drawn as lines: (key in thresholds["during"], series field). The low
+#: systolic line (hypotension) is drawn too: a falling pressure needs to be seen as well as a rising one.
+THRESHOLD_LINES = (("sbp_above", "sbp"), ("sbp_below", "sbp"), ("hr_above", "hr"), ("spo2_below", "spo2"))
 
 #: Rows of numbers under the time axis: (field, row label, description name, unit).
 VALUE_ROWS = (("rr", "RR", "RR", " /min"), ("temp_c", "°C", "temperature", " °C"))

@@ -15,7 +15,8 @@ from django.utils.safestring import mark_safe
 
 from clinic.models import ClinicSettings
 from clinic.templatetags.clinic_pdf import css_string
-from sessions import charting, monitoring
+from sessions import charting, monitoring, safety
+from sessions.checklist import checklist_rows
 from sessions.flowsheet_chart import vitals_chart_svg
 from sessions.models import TreatmentSession
 
@@ -32,10 +33,6 @@ FLOWSHEET_ROWS = (
     ("rr", "RR", "/min"),
     ("temp_c", "Temp", "°C"),
 )
-
-#: Stored flag messages start with the vital's short name ("SBP 184 above 180 (alert threshold)",
-#: sessions.monitoring): the name says which cell of the flowsheet the flag belongs to.
-_FLAG_FIELDS = {"SBP": "sbp", "DBP": "dbp", "HR": "hr", "SpO2": "spo2", "RR": "rr"}
 
 #: The paper form's sections, in its order; a field of ``monitoring.REMS_FIELDS`` not named here still
 #: appears, under "Other".
@@ -127,15 +124,6 @@ def _pdf(template, context):
 # --- Session record -------------------------------------------------------------------------------
 
 
-def _flag_fields(messages):
-    fields = set()
-    for message in messages:
-        name = message.split(" ", 1)[0]
-        if name in _FLAG_FIELDS:
-            fields.add(_FLAG_FIELDS[name])
-    return fields
-
-
 def _value_text(field, value):
     if value is None:
         return ""
@@ -149,7 +137,7 @@ def flowsheet(session, vitals):
     with its clock time, minutes from the dose, late-entry mark and flagged cells."""
     columns = []
     for reading in vitals:
-        flagged = _flag_fields(reading.flags)
+        flagged = reading.flagged_fields
         minute = session.minutes_from_dose(reading.taken_at)
         columns.append(
             {
@@ -217,9 +205,7 @@ def session_record_context(session, generated_by):
         (v for v in sorted(vitals, key=lambda v: (v.taken_at, v.pk), reverse=True) if v.pre_dose and v.sbp),
         None,
     )
-    pre_dose_status, pre_dose_flags = (
-        monitoring.pre_dose_check(baseline.as_reading(), thresholds) if baseline else (None, [])
-    )
+    pre_dose_status, pre_dose_flags, _latest = safety.pre_dose_status(session, thresholds)
     chart = vitals_chart_svg(
         [(v.taken_at, v.as_reading()) for v in vitals],
         dose_start=session.dose_started_at,
@@ -263,7 +249,7 @@ def session_record_context(session, generated_by):
         "appointment": session.appointment,
         "clinician": _who(session.appointment.clinician),
         "started_by": _who(session.started_by),
-        "checklist": charting.checklist_rows(session),
+        "checklist": checklist_rows(session),
         "checklist_by": _who(session.checklist_by),
         "settings_then": settings_then,
         "baseline": baseline,
@@ -272,6 +258,11 @@ def session_record_context(session, generated_by):
         "dose_limits": settings_then.dose_limits(session.route),
         "ordered_by": _who(session.ordered_by),
         "administered_by": _who(session.administered_by),
+        "overrides": [{"row": o, "by": _who(o.by)} for o in session.overrides.select_related("by")],
+        "devices": [
+            {"row": d, "by": _who(d.recorded_by)} for d in session.devices.select_related("recorded_by")
+        ],
+        "devices_stopped_by": _who(session.devices_stopped_by),
         "ledger_number": _ledger_number(entry) if entry else None,
         "ledger_entry": entry,
         "chart": mark_safe(chart),  # noqa: S308  (built by flowsheet_chart, which escapes every text)

@@ -25,6 +25,7 @@ from patients.models import Patient
 from patients.review import current_consent, latest_decision, may_treat, record_decision, sign_consent
 from patients.screening import CONDITIONS
 from sessions import charting, ledger
+from sessions.checklist import checklist_for
 from sessions.models import AdverseEvent, Appointment, TreatmentSession, Vial
 from sessions.services import BookingError, book, clashes, set_status
 
@@ -43,9 +44,9 @@ APPOINTMENT_TYPES = {
 CHECKLIST_AT, PRE_DOSE_VITALS_AT, ORDER_AT, DOSE_AT = 2, 5, 8, 12
 
 #: A ketamine stock vial: 50 mg/mL in a 10 mL multi-dose vial (ketamine also comes as 10 and
-#: 100 mg/mL). The order's concentration must match the vial's, so an IV order here is 50 mg/mL and the
-#: volume drawn from the vial is small (0.5 mg/kg × 72.4 kg = 36.2 mg = 0.72 mL), as it is in the
-#: ledger; dilution into the infusion bag is not modelled by the order.
+#: 100 mg/mL). The order's stock concentration must match the vial's, so an IV order here is 50 mg/mL and
+#: the volume drawn from the vial is small (0.5 mg/kg × 72.4 kg = 36.2 mg = 0.72 mL), as it is in the
+#: ledger; ``final_volume_ml`` dilutes it in 0.9 % sodium chloride (the ledger still draws the stock).
 STOCK_VIAL = {
     "concentration_mg_per_ml": Decimal("50"),
     "volume_ml": Decimal("10"),
@@ -374,6 +375,7 @@ def charted_session(
     weight_kg=Decimal("72.4"),
     mg_per_kg=Decimal("0.5"),
     infusion_minutes=40,
+    final_volume_ml=None,
     dose_mg=56,
     lot_number=ESKETAMINE_LOT,
     adverse_event=False,
@@ -386,8 +388,9 @@ def charted_session(
     appointment at ``start`` (three hours ago by default), or ``appointment`` (checked in) is used.
     Then, with explicit past times: the pre-session checklist all yes, today's weight and a mood; the
     pre-dose vitals; the prescriber's order (IV / IM: ``mg_per_kg`` of ``weight_kg`` at the vial's
-    concentration, IV over ``infusion_minutes``; intranasal: ``dose_mg``); the nurse's administration
-    from ``vial`` (a new ``stock_vial`` when None) or the device lot ``lot_number``; vitals at every
+    concentration, IV over ``infusion_minutes``, diluted to ``final_volume_ml`` when given; intranasal:
+    ``dose_mg``); the nurse's administration from ``vial`` (a new ``stock_vial`` when None) or, for
+    esketamine, each device of the lot ``lot_number`` 5 minutes apart; vitals at every
     expected timepoint; MOAA/S and CADSS three times; with ``adverse_event`` a mild nausea treated with
     ondansetron and resolved; with ``bp_alert`` a blood pressure past the alert threshold at 40 minutes,
     acknowledged, and rechecked; discharge with a full modified Aldrete score; the REMS answers for
@@ -428,7 +431,7 @@ def charted_session(
     session = charting.start_session(appointment, by=nurse, now=at(0))
     charting.save_pre_session(
         session,
-        answers=dict.fromkeys((item.key for item in charting.checklist_for(route)), "yes"),
+        answers=dict.fromkeys((item.key for item in checklist_for(route)), "yes"),
         weight_kg=weight_kg if session.is_weight_based else None,
         weight_measured_on=timezone.localdate(at(CHECKLIST_AT)) if session.is_weight_based else None,
         mood_pre=4,
@@ -449,6 +452,7 @@ def charted_session(
             mg_per_kg=mg_per_kg,
             minutes=infusion_minutes if route == TreatmentSession.Route.IV else None,
             concentration=vial.concentration_mg_per_ml,
+            final_volume_ml=final_volume_ml,
             now=at(ORDER_AT),
         )
     else:
@@ -464,6 +468,10 @@ def charted_session(
         started_at=dose_start,
         now=dose_start,
     )
+    for number in range(2, (session.ordered_devices or 0) + 1):
+        # Spravato: each further device 5 minutes after the one before.
+        given = dose_start + timedelta(minutes=5 * (number - 1))
+        charting.give_device(session, by=nurse, taken_at=given, now=given)
     if until == "administered":
         return _fresh(session)
 

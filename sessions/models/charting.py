@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -77,7 +78,9 @@ class TreatmentSession(ExternalIdModel):
         "pre-dose mood (0–10)", null=True, blank=True, validators=[MaxValueValidator(10)]
     )
 
-    # The prescriber's order. Overrides (a pre-dose hold, a dose over the clinic maximum) carry a reason.
+    # The prescriber's order. A dose over the clinic maximum carries a reason; a hold or a closed treatment
+    # gate is lifted by a SafetyOverride. A diluted IV order gives the final volume in 0.9 % sodium
+    # chloride; the rate is then of the final volume, rounded to the pump resolution in force.
     ordered_mg_per_kg = models.DecimalField(max_digits=5, decimal_places=3, null=True, blank=True)
     ordered_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
     ordered_dose_mg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
@@ -85,9 +88,20 @@ class TreatmentSession(ExternalIdModel):
         "concentration (mg/mL)", max_digits=6, decimal_places=2, null=True, blank=True
     )
     ordered_volume_ml = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
-    ordered_rate_ml_per_h = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    ordered_rate_ml_per_h = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    ordered_final_volume_ml = models.DecimalField(
+        "final volume (mL)", max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    ordered_diluent_volume_ml = models.DecimalField(
+        "diluent volume (mL)", max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    ordered_final_concentration = models.DecimalField(
+        "final concentration (mg/mL)", max_digits=7, decimal_places=3, null=True, blank=True
+    )
+    ordered_rate_resolution = models.DecimalField(
+        "pump rate resolution (mL/h)", max_digits=4, decimal_places=2, null=True, blank=True
+    )
     ordered_devices = models.PositiveSmallIntegerField(null=True, blank=True)
-    hold_override_reason = models.TextField(blank=True)
     limit_override_reason = models.TextField(blank=True)
     ordered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -107,6 +121,12 @@ class TreatmentSession(ExternalIdModel):
     dose_started_at = models.DateTimeField(
         null=True, blank=True, help_text="Infusion start, injection, or the first esketamine device."
     )
+    # Esketamine: the nurse may stop before every ordered device is given (a reason is required).
+    devices_stopped_reason = models.TextField(blank=True)
+    devices_stopped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    devices_stopped_at = models.DateTimeField(null=True, blank=True)
 
     # Discharge.
     aldrete = models.JSONField(default=dict, blank=True)
@@ -162,6 +182,23 @@ class TreatmentSession(ExternalIdModel):
         return self.route in (self.Route.IV, self.Route.IM)
 
     @property
+    def is_diluted(self):
+        return self.ordered_final_volume_ml is not None
+
+    @property
+    def rate_text(self):
+        """The ordered pump rate to the pump's resolution: "1.1", "0.05", "75"."""
+        if self.ordered_rate_ml_per_h is None:
+            return ""
+        step = self.ordered_rate_resolution or Decimal("0.1")
+        return str(self.ordered_rate_ml_per_h.quantize(step.normalize()))
+
+    @property
+    def rate_resolution_text(self):
+        step = self.ordered_rate_resolution
+        return "" if step is None else format(step.normalize(), "f")
+
+    @property
     def infusion_end(self):
         if self.route == self.Route.IV and self.dose_started_at and self.ordered_minutes:
             return self.dose_started_at + timedelta(minutes=self.ordered_minutes)
@@ -187,12 +224,17 @@ def _refuse_if_signed(session_id):
 
 
 class ChartEntry(models.Model):
-    """Something charted on a session at a time: refuses changes once the session is signed."""
+    """Something charted on a session at a time: refuses changes once the session is signed.
+
+    ``submission_id`` is the id of the form that charted it: a form sent twice (resent after a lost
+    answer, or after signing in again) finds the entry it already made instead of charting it twice.
+    """
 
     session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT)
     taken_at = models.DateTimeField()
     recorded_at = models.DateTimeField(default=timezone.now)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submission_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         abstract = True
@@ -238,6 +280,12 @@ class VitalSignReading(ChartEntry):
     def bp(self):
         return f"{self.sbp}/{self.dbp}" if self.sbp and self.dbp else "–"
 
+    @property
+    def flagged_fields(self):
+        """The vitals this reading was flagged for ("sbp", "hr", …): each stored flag message starts with
+        the vital's short name (sessions.monitoring)."""
+        return flagged_fields(self.flags)
+
     def as_reading(self):
         return Reading(
             sbp=self.sbp,
@@ -247,6 +295,29 @@ class VitalSignReading(ChartEntry):
             rr=self.rr,
             temp_c=float(self.temp_c) if self.temp_c is not None else None,
         )
+
+
+#: The short names that start a flag message (sessions.monitoring), and the field each one flags.
+FLAG_FIELDS = {"SBP": "sbp", "DBP": "dbp", "HR": "hr", "SpO2": "spo2", "RR": "rr", "Temp": "temp_c"}
+
+
+def flagged_fields(messages):
+    return {FLAG_FIELDS[name] for name in (m.split(" ", 1)[0] for m in messages) if name in FLAG_FIELDS}
+
+
+class EsketamineDevice(ChartEntry):
+    """One esketamine nasal spray device (28 mg) given, at ``taken_at``. The treatment gate is checked
+    before each one; they are at least 5 minutes apart (domain.md, "Routes and dosing")."""
+
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="devices")
+    number = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(3)])
+    lot_number = models.CharField(max_length=60)
+
+    class Meta(ChartEntry.Meta):
+        constraints = [models.UniqueConstraint(fields=["session", "number"], name="one_row_per_device")]
+
+    def __str__(self):
+        return f"Device {self.number} ({timezone.localtime(self.taken_at):%H:%M})"
 
 
 class CadssItem(models.Model):
@@ -367,6 +438,11 @@ class SessionAlert(models.Model):
 
     class Meta:
         ordering = ["raised_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["session"], condition=Q(acknowledged_at__isnull=True), name="session_alert_open"
+            )
+        ]
 
     def __str__(self):
         return self.message
@@ -383,6 +459,46 @@ class SessionAlert(models.Model):
         return self.acknowledged_at is None
 
 
+class SafetyOverride(models.Model):
+    """A prescriber's written decision to go on although the treatment is stopped.
+
+    ``covers`` lists the stops it was given for, each ``{"key", "text"}`` as shown at the time
+    (sessions.safety): a stop that arises later (a newer hold-level reading, a new alert) has another key
+    and stops the treatment again. Never changed or deleted; printed on the session record.
+    """
+
+    class Kind(models.TextChoices):
+        GATE = "gate", "Treatment gate"
+        HOLD = "hold", "Pre-dose hold"
+
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="overrides")
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+    reason = models.TextField()
+    covers = models.JSONField(default=list)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    submission_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} override {timezone.localtime(self.at):%H:%M}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError("An override is never changed; give another one.")
+        _refuse_if_signed(self.session_id)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Overrides are never deleted.")
+
+    @property
+    def covered_texts(self):
+        return [item.get("text", "") for item in self.covers]
+
+
 class SessionAddendum(models.Model):
     """A correction or late note on a signed session: who, when, why, beside the original."""
 
@@ -391,6 +507,7 @@ class SessionAddendum(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     reason = models.CharField("why", max_length=200)
     text = models.TextField()
+    submission_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["created_at", "pk"]

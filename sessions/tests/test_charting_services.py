@@ -155,10 +155,17 @@ def test_starting_twice_gives_the_same_chart(nurse, prescriber, patient_a):
 def test_pre_dose_bp_165_95_holds_the_order_until_the_prescriber_gives_a_reason(nurse, prescriber, patient_a):
     session = charted_session(patient_a, nurse, prescriber, until="started")
     when = after_start(session, 7)
-    charting.record_vitals(session, taken_at=when, by=nurse, now=when, sbp=165, dbp=95, hr=80)
+    reading = charting.record_vitals(session, taken_at=when, by=nurse, now=when, sbp=165, dbp=95, hr=80)
     assert charting.pre_dose_status(session)[0] == "hold"
     vial = stock_vial(nurse)
     order = {"mg_per_kg": "0.5", "minutes": 40, "concentration": vial.concentration_mg_per_ml}
+    # A hold-level reading raises an alert: while it is open, the treatment is stopped.
+    (alert,) = session.alerts.filter(vital=reading)
+    assert alert.message == "Pre-dose hold: SBP 165 above 160 (pre-dose hold threshold)"
+    with pytest.raises(ChartingError) as error:
+        charting.order_dose(session, by=prescriber, now=after_start(session, 8), **order)
+    assert "Treatment is stopped" in reasons(error)
+    charting.acknowledge(alert, by=nurse, note="Prescriber informed; repeat in 5 minutes.", now=when)
 
     with pytest.raises(ChartingError) as error:
         charting.order_dose(session, by=prescriber, now=after_start(session, 8), **order)
@@ -175,7 +182,14 @@ def test_pre_dose_bp_165_95_holds_the_order_until_the_prescriber_gives_a_reason(
         **order,
     )
     session.refresh_from_db()
-    assert session.is_ordered and session.hold_override_reason.startswith("Known white-coat")
+    (override,) = session.overrides.all()
+    assert session.is_ordered and override.kind == "hold" and override.reason.startswith("Known white-coat")
+    assert override.by == prescriber and override.covers == [
+        {
+            "key": f"reading:{reading.pk}:sbp",
+            "text": f"Pre-dose SBP 165 above 160 (pre-dose hold threshold), charted {timezone.localtime(when):%H:%M}.",
+        }
+    ]
 
 
 def test_nurse_cannot_order_the_dose(nurse, prescriber, patient_a):
@@ -203,7 +217,7 @@ def test_a_dose_over_the_clinic_maximum_needs_a_limit_override_reason(nurse, pre
     session.refresh_from_db()
     assert session.ordered_dose_mg == Decimal("36.2")
     assert session.limit_override_reason == "Partial response at 0.4 mg/kg x 3."
-    assert session.hold_override_reason == ""
+    assert not session.overrides.exists()
 
 
 # --- Administration and the ledger ----------------------------------------------------------------

@@ -118,7 +118,7 @@ def test_root_is_an_accessible_svg_with_title_and_desc():
     assert "SBP 128–184 mmHg; DBP 82–96 mmHg; HR 74–88 /min; SpO2 96–99 %; RR 14–16 /min" in desc.text
     assert "temperature 36.7–36.8 °C" in desc.text
     assert "Past alert limits: SBP 184 above 180 (alert threshold) at 09:35 (+30 min)." in desc.text
-    assert desc.text.endswith("Alert lines: SBP 180, HR 120, SpO2 92.")
+    assert desc.text.endswith("Alert lines: SBP 180, SBP 90, HR 120, SpO2 92.")
 
 
 def test_only_presentation_attributes_no_scripts_or_external_resources():
@@ -222,9 +222,9 @@ def test_each_marker_has_a_tooltip_with_value_time_and_alert():
 def test_thresholds_are_drawn_from_the_dict_passed_in():
     clinic = {"during": {"sbp_above": 170, "hr_above": 100, "spo2_below": 94}}
     _, root = render([(at(0), Reading(120, 80, 100, 97, 14))], dose_start=DOSE, thresholds=clinic)
-    assert sorted(texts(root, "vs-threshold-label")) == ["HR 100", "SBP 170", "SpO2 94"]
+    assert sorted(texts(root, "vs-threshold-label")) == ["HR 100", "SBP 170", "SBP 90", "SpO2 94"]
     lines = by_class(root, "vs-threshold", "line")
-    assert len(lines) == 3
+    assert len(lines) == 4
     assert all(line.get("stroke-dasharray") for line in lines)
     # the HR 100 line is at the height of a heart rate of 100 (which is not flagged: limits are exclusive)
     (hr,) = by_class(root, "vs-hr-point")
@@ -234,15 +234,24 @@ def test_thresholds_are_drawn_from_the_dict_passed_in():
 
 def test_default_thresholds_and_partial_clinic_dicts_keep_the_defaults():
     _, root = render([(at(0), Reading(hr=70))])
-    assert texts(root, "vs-threshold-label") == ["SBP 180", "HR 120", "SpO2 92"]
+    assert sorted(texts(root, "vs-threshold-label")) == ["HR 120", "SBP 180", "SBP 90", "SpO2 92"]
     _, root = render([(at(0), Reading(hr=70))], thresholds={"during": {"sbp_above": 170}})
-    assert texts(root, "vs-threshold-label") == ["SBP 170", "HR 120", "SpO2 92"]
+    assert sorted(texts(root, "vs-threshold-label")) == ["HR 120", "SBP 170", "SBP 90", "SpO2 92"]
+
+
+def test_the_low_systolic_line_is_drawn_and_a_low_pressure_is_flagged():
+    _, root = render([(at(0), Reading(70, 40, 80, 97, 14))], dose_start=DOSE)
+    assert "SBP 90" in texts(root, "vs-threshold-label")
+    (sbp,) = by_class(root, "vs-sbp-point")
+    assert "vs-flagged" in sbp.get("class")
+    _, root = render([(at(0), Reading(hr=70))], thresholds={"during": {"sbp_below": None}})
+    assert "SBP 90" not in texts(root, "vs-threshold-label")
 
 
 def test_a_threshold_switched_off_is_not_drawn():
     clinic = {"during": {**DEFAULT_THRESHOLDS["during"], "hr_above": None}}
     _, root = render([(at(0), Reading(hr=150))], thresholds=clinic)
-    assert texts(root, "vs-threshold-label") == ["SBP 180", "SpO2 92"]
+    assert sorted(texts(root, "vs-threshold-label")) == ["SBP 180", "SBP 90", "SpO2 92"]
     assert by_class(root, "vs-flagged") == []  # and nothing is flagged against it
 
 

@@ -128,7 +128,7 @@ def test_the_record_shows_the_thresholds_in_force_at_the_time_of_the_session(nur
     clinic.save()
 
     text = pdf_text(session_record_pdf(session, nurse))
-    assert "Alerts after the dose: SBP above 175," in text
+    assert "Alerts after the dose: SBP above 175 or below 90," in text
     assert "SBP above 190" not in text
 
 
