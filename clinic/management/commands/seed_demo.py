@@ -587,7 +587,14 @@ class Command(BaseCommand):
         vial = stock_vial(nurse, lot="KET-DEMO-01")
         stock_vial(nurse, lot="KET-DEMO-02")
         avery = Patient.objects.get(legal_family_name="Avery")
-        for days_ago, extra in ((16, {}), (14, {"adverse_event": True}), (11, {"bp_alert": True}), (9, {})):
+        diluted = {"final_volume_ml": Decimal("100")}  # 0.9 % sodium chloride to 100 mL, the usual bag
+        sessions = (
+            (16, {}),
+            (14, {"adverse_event": True}),
+            (11, {"bp_alert": True, **diluted}),
+            (9, diluted),
+        )
+        for days_ago, extra in sessions:
             charted_session(
                 avery,
                 nurse,
