@@ -9,9 +9,11 @@ from sessions.models import (
     CadssItem,
     ClinicHours,
     Closure,
+    EsketamineDevice,
     LedgerEntry,
     Reminder,
     Room,
+    SafetyOverride,
     SedationObservation,
     SessionAddendum,
     SessionAlert,
@@ -143,7 +145,9 @@ class TreatmentSessionAdmin(SimpleHistoryAdmin, RecordAdmin):
         _chart_inline(VitalSignReading, ("taken_at", "sbp", "dbp", "hr", "spo2", "rr", "temp_c", "flags")),
         _chart_inline(SedationObservation, ("taken_at", "moaas", "cadss_total", "note")),
         _chart_inline(AdverseEvent, ("taken_at", "kind", "severity", "intervention", "outcome", "serious")),
+        _chart_inline(EsketamineDevice, ("number", "taken_at", "lot_number", "recorded_by")),
         _chart_inline(SessionAlert, ("raised_at", "message", "acknowledged_by", "acknowledgement")),
+        _chart_inline(SafetyOverride, ("at", "kind", "by", "reason", "covers")),
         _chart_inline(SessionAddendum, ("created_at", "author", "reason", "text")),
     ]
 

@@ -408,19 +408,25 @@ def device(request, patient, session_id):
     if (refusal := _post_only(request, session)) is not None:
         return refusal
     form = DeviceForm(request.POST)
+    given = {}
 
     def record(data):
-        given = charting.give_device(
+        given["device"] = charting.give_device(
             session,
             by=request.user,
             lot_number=data["lot_number"],
             taken_at=moment(session, data["taken_at"]) if data["taken_at"] else None,
             submission_id=data["submission_id"],
         )
-        record.number = given.number
 
     return _step(
-        request, session, form, "device_form", record, lambda: f"Device {record.number} given.", "dose"
+        request,
+        session,
+        form,
+        "device_form",
+        record,
+        lambda: f"Device {given['device'].number} given.",
+        "dose",
     )
 
 

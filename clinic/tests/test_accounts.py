@@ -6,6 +6,7 @@ import time_machine
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -200,3 +201,23 @@ def test_administrator_edits_reminder_timing_in_clinic_settings(client_for, admi
         "staff_idle_minutes",
     ):
         assert f'name="{field}"' in page
+
+
+def test_administrator_sets_the_pre_dose_and_hypotension_limits_and_inconsistent_ones_are_refused(
+    client_for, administrator
+):
+    current = ClinicSettings.load()
+    url = reverse("admin:clinic_clinicsettings_change", args=[current.pk])
+    page = client_for(administrator).get(url).content.decode()
+    for field in (
+        "hold_spo2_below",
+        "caution_spo2_below",
+        "hold_temp_c",
+        "alert_sbp_below",
+        "pump_rate_resolution",
+    ):
+        assert f'name="{field}"' in page
+    current.caution_spo2_below = 90  # below the hold level of 92: a caution that can never show
+    with pytest.raises(ValidationError) as error:
+        current.full_clean()
+    assert "The SpO2 hold level must not be above the caution level." in str(error.value)

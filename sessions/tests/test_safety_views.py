@@ -263,3 +263,29 @@ def test_the_esketamine_record_lists_each_device(nurse, prescriber, patient_a):
     for number in (1, 2, 3):
         at = first + timedelta(minutes=5 * (number - 1))
         assert f"Device {number} {at:%H:%M} · lot ESK26K041" in text
+
+
+def test_the_nurse_gives_each_esketamine_device_from_the_chart(client_for, nurse, prescriber, patient_a):
+    session = charted_session(
+        patient_a,
+        nurse,
+        prescriber,
+        route="intranasal",
+        until="ordered",
+        dose_mg=56,
+        start=timezone.now() - timedelta(minutes=20),
+    )
+    client = client_for(nurse)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        assert client.post(url(session, "chart_administer"), {"lot_number": "ESK9"}).status_code == 302
+        clock.shift(timedelta(minutes=3))
+        page = client.post(url(session, "chart_device"), {}).content.decode()
+        assert page.count("5 minutes between devices: device 2 not before") == 1
+        assert session.devices.count() == 1 and "Give device 2" in page
+        clock.shift(timedelta(minutes=3))
+        response = client.post(
+            url(session, "chart_device"), {"submission_id": str(uuid.uuid4())}, follow=True
+        )
+    assert "Device 2 given." in response.content.decode()
+    assert [d.lot_number for d in session.devices.all()] == ["ESK9", "ESK9"]
+    assert "Give device 3" not in response.content.decode()

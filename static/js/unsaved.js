@@ -93,7 +93,8 @@
 
   function clockTime(at) {
     // HH:MM in the clinic's time zone (the server gives its offset), not the device's.
-    return new Date(at + offsetMinutes * 60000).toISOString().slice(11, 16);
+    var shifted = new Date(at + offsetMinutes * 60000);
+    return String(shifted.getUTCHours()).padStart(2, "0") + ":" + String(shifted.getUTCMinutes()).padStart(2, "0");
   }
 
   function restore(form, copy) {
@@ -116,8 +117,7 @@
     if (timeField && !timeField.value) { timeField.value = clockTime(copy.at); }
     var details = form.closest("details");
     if (details) { details.open = true; }
-    var button = form.querySelector("button[type=submit], button:not([type])");
-    var label = form.dataset.unsavedButton || (button ? button.textContent.trim() : "Save");
+    var label = buttonLabel(form) || "Save";
     var note = document.createElement("div");
     note.className = "alert alert-warning py-2 unsaved-restored";
     note.setAttribute("role", "status");
@@ -170,28 +170,35 @@
 
   // --- Failed requests -------------------------------------------------------------------------------
 
-  function describe(status, verb) {
+  function describe(status, verb, button) {
     var saving = verb && verb.toLowerCase() !== "get";
     var lead = saving ? "Not saved." : "Not updated.";
     var kept = saving ? " What you typed is still here." : "";
+    var again = button ? "press “" + button + "” again" : "try again";
     if (status === 0) {
       return { text: lead + " Clinic could not be reached (network or server down)." + kept +
-        " Press the button again when the connection is back." };
+        " When the connection is back, " + again + "." };
     }
     if (status === 401) {
-      return { text: lead + " You were signed out." + kept + " Sign in again: what you typed comes back, " +
-        "then press the button again.", signIn: true };
+      return { text: lead + " You were signed out." + kept + " Sign in again: it comes back, then " + again + ".",
+        signIn: true };
     }
     if (status === 403) {
       return { text: lead + " Clinic refused this (403): you may have signed in again in another tab, " +
-        "or you may not do this." + kept + " Reload the page: what you typed comes back.", reload: true };
+        "or you may not do this." + kept + " Reload the page: it comes back.", reload: true };
     }
     if (status >= 500) {
-      return { text: lead + " Clinic had a problem (error " + status + ")." + kept +
-        " Try again; if it happens again, tell your administrator." };
+      return { text: lead + " Clinic had a problem (error " + status + ")." + kept + " " +
+        again.charAt(0).toUpperCase() + again.slice(1) + "; if it happens again, tell your administrator." };
     }
     return { text: lead + " Clinic could not accept this request (error " + status + ")." + kept +
       " Reload the page and try again.", reload: true };
+  }
+
+  function buttonLabel(form) {
+    if (!form) { return ""; }
+    var button = form.querySelector("button[type=submit], button:not([type])");
+    return form.dataset.unsavedButton || (button ? button.textContent.trim() : "");
   }
 
   function showFailure(elt, status, verb) {
@@ -199,7 +206,7 @@
     var place = form || document.querySelector("main") || body;
     var old = place.querySelector(":scope > .request-failed");
     if (old) { old.remove(); }
-    var message = describe(status, verb);
+    var message = describe(status, verb, buttonLabel(form));
     var box = document.createElement("div");
     box.className = "alert alert-danger request-failed";
     box.setAttribute("role", "alert");
