@@ -31,6 +31,10 @@ def running(patient_a, nurse, prescriber):
     return charted_session(patient_a, nurse, prescriber, until="administered", start=start)
 
 
+def _answer_with(status):
+    return lambda route: route.fulfill(status=status, body="no")
+
+
 def _chart(session):
     return f"/patients/{session.patient.external_id}/sessions/{session.external_id}/"
 
@@ -120,7 +124,9 @@ def test_staff_are_warned_before_the_idle_sign_out_and_typed_values_survive_it(
     context.close()
 
 
-def test_a_lost_network_is_named_and_the_values_stay(live_server, running, nurse, browser):
+def test_a_lost_network_a_server_error_and_a_refusal_are_named_and_the_values_stay(
+    live_server, running, nurse, browser
+):
     site = live_server.url
     context = browser.new_context(viewport=TABLET)
     context.set_default_timeout(10_000)
@@ -136,6 +142,17 @@ def test_a_lost_network_is_named_and_the_values_stay(live_server, running, nurse
     page.route("**/vitals/", lambda route: route.fulfill(status=500, body="boom"))
     form.get_by_role("button", name="Add vitals").click()
     expect(form.locator(".request-failed")).to_contain_text("Clinic had a problem (error 500)")
+    expect(form.locator(".request-failed")).to_have_count(1)  # one message at a time, the latest
+    for status, words in (
+        (403, "Clinic refused this (403)"),
+        (409, "could not accept this request (error 409)"),
+    ):
+        page.unroute("**/vitals/")
+        page.route("**/vitals/", _answer_with(status))
+        form.get_by_role("button", name="Add vitals").click()
+        expect(form.locator(".request-failed")).to_contain_text(words)
+        expect(form.locator(".request-failed").get_by_role("link", name="Reload the page")).to_be_visible()
+    expect(form.get_by_label("Systolic", exact=True)).to_have_value("132")
     assert not VitalSignReading.objects.filter(sbp=132).exists()
     context.close()
 
