@@ -176,6 +176,9 @@ def test_a_therapist_s_note_typed_before_the_sign_out_comes_back_after_signing_i
         failure = page.locator("#note-form .request-failed")
         expect(failure).to_contain_text("Not saved. You were signed out.")  # the autosave, refused
         failure.get_by_role("link", name="Sign in again").click()
+        expect(page.locator("#id_login")).to_be_visible()
+        stored = page.evaluate("JSON.stringify(sessionStorage)")
+        assert "clinic-unsaved:" in stored and "grief" not in stored  # kept, but only as ciphertext
         page.locator("#id_login").fill(therapist.email)
         page.locator("#id_password").fill(TEST_PASSWORD)
         page.get_by_role("button", name="Sign In").click()

@@ -289,3 +289,18 @@ def test_the_nurse_gives_each_esketamine_device_from_the_chart(client_for, nurse
     assert "Device 2 given." in response.content.decode()
     assert [d.lot_number for d in session.devices.all()] == ["ESK9", "ESK9"]
     assert "Give device 3" not in response.content.decode()
+
+
+def test_the_key_for_unsaved_copies_is_given_only_to_the_signed_in_user_who_typed(
+    client, client_for, nurse, prescriber, ordered
+):
+    def key_in(page):
+        found = re.search(r'data-unsaved-key="([^"]+)"', page)
+        return found and found.group(1)
+
+    nurse_key = key_in(client_for(nurse).get(url(ordered)).content.decode())
+    assert nurse_key and nurse_key == key_in(
+        client_for(nurse).get(reverse("sessions:today")).content.decode()
+    )
+    assert key_in(client_for(prescriber).get(url(ordered)).content.decode()) not in (None, nurse_key)
+    assert key_in(client.get(reverse("account_login")).content.decode()) is None

@@ -36,11 +36,18 @@
       })
       .catch(function () { return false; /* offline: the next activity tries again */ });
   }
+  var signingOut = false;
   function signOut() {
-    if (window.ClinicUnsaved) { window.ClinicUnsaved.keepAllTyped("interrupted"); }
+    if (signingOut) { return; }
+    signingOut = true;
     // A fresh GET of this page (its own address: not a form's POST-only one, and without a #fragment,
     // which would only scroll): the server has ended the session and answers with its sign-in page.
-    window.location.assign(body.dataset.pageUrl || window.location.pathname + window.location.search);
+    function go() {
+      window.location.assign(body.dataset.pageUrl || window.location.pathname + window.location.search);
+    }
+    // First keep a copy of whatever is typed and not saved (encrypting it takes a moment).
+    var kept = window.ClinicUnsaved ? window.ClinicUnsaved.keepAllTyped("interrupted") : Promise.resolve();
+    Promise.race([kept, new Promise(function (done) { window.setTimeout(done, 2000); })]).then(go, go);
   }
   function activity(event) {
     if (warning && event && event.target && event.target.closest && event.target.closest(".idle-warning")) {

@@ -11,6 +11,10 @@
 //    submission again (a refused form the server re-rendered), when a different user signs in in this
 //    tab, or after 12 hours. Each form carries a submission id, so sending a copy of something that
 //    was in fact saved charts nothing twice. Password fields are never copied.
+//    What was typed is patient information: the copy is encrypted (AES-GCM, WebCrypto) with a key the
+//    server gives only to the signed-in user who typed it (data-unsaved-key), so the sign-in page, or
+//    another user in the same tab, holds only ciphertext. Without WebCrypto (plain HTTP on another
+//    host than localhost) no copy is kept: the values still stay in the page after a failed request.
 // 3. A time field named by data-unsaved-time that was left blank ("now") is filled with the time the
 //    copy was typed, so a reading sent late is charted at the time it was taken, as a late entry.
 (function () {
@@ -25,6 +29,21 @@
   var MAX_AGE = 12 * 3600 * 1000;
   var store;
   try { store = window.sessionStorage; store.getItem("x"); } catch (e) { store = null; }
+  var subtle = window.crypto && window.crypto.subtle;
+  var cryptoKey = null;
+  var rawKey = body.dataset.unsavedKey || "";
+  var keyReady = (subtle && rawKey) ? subtle.importKey(
+    "raw", Uint8Array.from(atob(rawKey), function (c) { return c.charCodeAt(0); }), "AES-GCM", false,
+    ["encrypt", "decrypt"]
+  ).then(function (k) { cryptoKey = k; return k; }, function () { return null; }) : Promise.resolve(null);
+  // The latest sealed (encrypted) copy of each form, ready to be written at once when the page is
+  // about to go (a reload the server asks for, a form being sent): encryption is asynchronous.
+  var sealed = {};
+  var encoder = new TextEncoder();
+  var decoder = new TextDecoder();
+
+  function b64(bytes) { return btoa(String.fromCharCode.apply(null, new Uint8Array(bytes))); }
+  function unb64(text) { return Uint8Array.from(atob(text), function (c) { return c.charCodeAt(0); }); }
 
   if (window.htmx) {
     // A server that does not answer within 30 s is a failure the nurse must see, not a spinner.
@@ -71,24 +90,59 @@
     return field ? field.value : "";
   }
 
-  function keep(form, state) {
-    if (!store || !user) { return; }
-    var name = form.dataset.unsaved;
+  function snapshot(form) {
     // When it was typed, not when the copy is made (a sign-out comes long after the last key).
     var at = parseInt(form.dataset.typedAt || "0", 10) || Date.now();
+    return { at: at, submission: submissionOf(form), fields: fieldsOf(form) };
+  }
+
+  function seal(form) {
+    var name = form.dataset.unsaved;
+    var plain = snapshot(form);
+    return keyReady.then(function (k) {
+      if (!k) { return null; }
+      var iv = window.crypto.getRandomValues(new Uint8Array(12));
+      return subtle.encrypt({ name: "AES-GCM", iv: iv }, k, encoder.encode(JSON.stringify(plain)))
+        .then(function (data) {
+          sealed[name] = { at: plain.at, submission: plain.submission, iv: b64(iv), data: b64(data) };
+          return sealed[name];
+        });
+    });
+  }
+
+  function write(name, copy, state) {
     try {
       store.setItem(key(name), JSON.stringify({
-        state: state, at: at, submission: submissionOf(form), fields: fieldsOf(form)
+        state: state, at: copy.at, submission: copy.submission, iv: copy.iv, data: copy.data
       }));
     } catch (e) { /* storage full or refused: the fields still hold the values */ }
+  }
+
+  function keep(form, state) {
+    // Written at once from the latest sealed copy (the page may be about to go), then again when
+    // the current values are sealed. The returned promise resolves when the copy is up to date.
+    if (!store || !user) { return Promise.resolve(); }
+    var name = form.dataset.unsaved;
+    if (sealed[name]) { write(name, sealed[name], state); }
+    return seal(form).then(function (copy) { if (copy) { write(name, copy, state); } });
+  }
+
+  function open(copy) {
+    return keyReady.then(function (k) {
+      if (!k || !copy.iv || !copy.data) { return null; }
+      return subtle.decrypt({ name: "AES-GCM", iv: unb64(copy.iv) }, k, unb64(copy.data))
+        .then(function (plain) { return JSON.parse(decoder.decode(plain)); }, function () { return null; });
+    });
   }
 
   function forget(form) { if (store && user) { store.removeItem(key(form.dataset.unsaved)); } }
 
   function keepAllTyped(state, except) {
+    var pending = [];
     document.querySelectorAll("form[data-unsaved]").forEach(function (form) {
-      if (form !== except && typedSomething(form)) { keep(form, state); }
+      if (form !== except && typedSomething(form)) { pending.push(keep(form, state)); }
     });
+    return Promise.all(pending);
   }
 
   function clockTime(at) {
@@ -164,7 +218,9 @@
         forget(form);
         return;
       }
-      restore(form, copy);
+      open(copy).then(function (plain) {
+        if (plain) { restore(form, plain); } else { forget(form); }  // not ours to read: drop it
+      });
     });
   }
 
@@ -219,7 +275,10 @@
       var here = body.dataset.pageUrl || window.location.pathname;
       link.href = message.signIn ? loginUrl + "?next=" + encodeURIComponent(here) : here;
       link.textContent = message.signIn ? "Sign in again" : "Reload the page";
-      link.addEventListener("click", function () { keepAllTyped("interrupted"); });
+      link.addEventListener("click", function (event) {
+        event.preventDefault();
+        keepAllTyped("interrupted").then(function () { window.location.assign(link.href); });
+      });
       box.appendChild(link);
     }
     place.insertBefore(box, place.firstChild);
@@ -269,7 +328,10 @@
   ["input", "change"].forEach(function (name) {
     body.addEventListener(name, function (event) {
       var form = event.target.closest && event.target.closest("form[data-unsaved]");
-      if (form) { form.dataset.typedAt = String(Date.now()); }
+      if (!form) { return; }
+      form.dataset.typedAt = String(Date.now());
+      window.clearTimeout(form._sealTimer);
+      form._sealTimer = window.setTimeout(function () { seal(form); }, 300);
     });
   });
 
