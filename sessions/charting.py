@@ -107,14 +107,19 @@ def _same(stored, sent):
 
 
 def _create(model, submission_id, **fields):
-    """Create an entry; the same form sent twice at once finds the first one's entry (unique id)."""
+    """Create an entry; the same form sent twice at once finds the first one's entry (unique id).
+    Another form that made the same entry at the same moment (a second nurse giving device 2) is a
+    refusal to show, not a server error."""
     try:
         with transaction.atomic():
             return model.objects.create(submission_id=submission_id, **fields), True
     except IntegrityError:
-        if submission_id is None:
-            raise
-        return model.objects.get(submission_id=submission_id), False
+        done = model.objects.filter(submission_id=submission_id).first() if submission_id else None
+        if done is None:
+            raise ChartingError(
+                "Someone charted this at the same moment: nothing was added. Reload the chart to see it."
+            ) from None
+        return done, False
 
 
 # --- Start ----------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from patients.models import Patient
 from patients.review import record_decision
 from sessions import charting, safety
 from sessions.charting import ChartingError
-from sessions.models import LedgerEntry, SafetyOverride, TreatmentSession
+from sessions.models import EsketamineDevice, LedgerEntry, SafetyOverride, TreatmentSession
 from sessions.safety import SafetyError
 
 pytestmark = pytest.mark.django_db
@@ -508,3 +508,15 @@ def test_a_reading_sent_twice_with_the_same_submission_is_charted_once(started, 
     )
     assert first.pk == again.pk and first.is_new and not again.is_new
     assert started.vitals.filter(submission_id=submission).count() == 1
+
+
+def test_two_nurses_giving_the_same_device_at_once_get_a_refusal_not_an_error(first_device, nurse):
+    # The race itself: both read "device 2 is next"; the second insert meets the unique (session,
+    # number) constraint. It must come back as a refusal to show, not a server error.
+    later = first_device.dose_started_at + timedelta(minutes=6)
+    device = {"session": first_device, "lot_number": "ESK1", "taken_at": later, "recorded_at": later}
+    charting._create(EsketamineDevice, uuid.uuid4(), number=2, recorded_by=nurse, **device)
+    with pytest.raises(ChartingError) as error:
+        charting._create(EsketamineDevice, uuid.uuid4(), number=2, recorded_by=nurse, **device)
+    assert "Someone charted this at the same moment: nothing was added." in reasons(error)
+    assert first_device.devices.count() == 2
