@@ -31,6 +31,26 @@ def require_service(available, reason):
     pytest.skip(reason)
 
 
+def pytest_sessionstart(session):
+    """Stop at once, with the command to run, when WeasyPrint lacks a system library.
+
+    Without HarfBuzz subset WeasyPrint warns on every PDF, and `filterwarnings = error` would turn
+    that into dozens of failures that do not say why. `make test` installs it first; this covers a
+    bare `pytest`.
+    """
+    import warnings
+
+    fix = "sudo apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 (or: make system-packages)"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            from weasyprint.text import ffi
+        except OSError as error:
+            pytest.exit(f"WeasyPrint cannot load a system library ({error}). Run: {fix}", returncode=4)
+    if ffi.harfbuzz_subset is None:
+        pytest.exit(f"HarfBuzz subset (libharfbuzz-subset0) is not installed. Run: {fix}", returncode=4)
+
+
 @pytest.fixture(autouse=True)
 def _fast_and_eager(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
