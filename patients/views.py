@@ -1,12 +1,13 @@
-import re
-from datetime import datetime
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from assessments.notes import shared_summaries
@@ -14,8 +15,9 @@ from clinic import roles
 from clinic.access import patient_view, public_view, staff_view
 from patients.alerts import open_alerts
 from patients.forms import PatientForm, SetPortalPasswordForm
-from patients.models import ConsentDocument, Patient, digits_of
+from patients.models import ConsentDocument, Patient
 from patients.review import current_consent, latest_decision, may_treat
+from patients.search import pick, search_patients
 from patients.services import (
     InvitationError,
     InvitationLinkError,
@@ -25,37 +27,6 @@ from patients.services import (
 )
 
 PAGE_SIZE = 25
-DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y", "%m.%d.%Y")
-
-
-def _as_date(text):
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
-def search_patients(queryset, query):
-    """Name words, a date of birth (2001-04-30 or 04/30/2001) or part of a phone number."""
-    query = query.strip()
-    if not query:
-        return queryset
-    born = _as_date(query)
-    if born:
-        return queryset.filter(date_of_birth=born)
-    if not re.search(r"[^\d\s()+.\-]", query):
-        digits = digits_of(query)
-        if len(digits) >= 3:
-            return queryset.filter(phone_digits__contains=digits)
-    for word in query.split():
-        queryset = queryset.filter(
-            Q(legal_given_name__icontains=word)
-            | Q(legal_family_name__icontains=word)
-            | Q(preferred_name__icontains=word)
-        )
-    return queryset
 
 
 @staff_view(roles.VIEW_PATIENT)
@@ -76,6 +47,22 @@ def patient_list(request):
             "statuses": Patient.Status.choices,
         },
     )
+
+
+@staff_view(roles.VIEW_PATIENT)
+def patient_pick(request):
+    """The type-ahead patient picker's matches (htmx). A page without JavaScript shows the same
+    matches itself (templates/patients/includes/patient_picker.html); opened directly, the address
+    leads to the patient list's search."""
+    query = request.GET.get("q", "")
+    if not request.headers.get("HX-Request"):
+        response = redirect(f"{reverse('patients:list')}?{urlencode({'q': query})}")
+    else:
+        response = render(
+            request, "patients/includes/patient_picker_results.html", {"picker": pick(query), "oob": True}
+        )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @staff_view(roles.ADD_PATIENT)

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from clinic import roles
 from clinic.access import patient_view, staff_view
 from patients import alerts
+from patients.search import pick
 from sessions import scheduling
 from sessions.forms import BookingForm, CancelForm, ProposeForm, SlotForm, TreatmentPlanForm, clinicians
 from sessions.models import Appointment, ClinicHours, Closure, Room, WorkingHours
@@ -101,6 +102,7 @@ def calendar(request):
             )
         grid.append((column, cells))
     step = timedelta(days=7 if view == "week" else 1)
+    can_book = request.user.has_perm(roles.BOOK_APPOINTMENT) and request.user.has_perm(roles.VIEW_PATIENT)
     return render(
         request,
         "sessions/calendar.html",
@@ -113,7 +115,9 @@ def calendar(request):
             "previous": day - step,
             "next": day + step,
             "statuses": Appointment.Status.choices,
-            "can_book": request.user.has_perm(roles.BOOK_APPOINTMENT),
+            "can_book": can_book,
+            # The "Book" box's patient picker; this page shows its matches when JavaScript is off.
+            "picker": pick(request.GET.get("q", "")) if can_book else None,
         },
     )
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from clinic.models import ExternalIdModel
+from clinic.text import search_key
 
 phone_validator = RegexValidator(
     r"^\+?[0-9 ().\-]{7,25}$",
@@ -25,6 +26,41 @@ def validate_birth_date(value):
         raise ValidationError("The date of birth cannot be in the future.")
     if value < date(1900, 1, 1):
         raise ValidationError("Check the year: the date of birth is before 1900.")
+
+
+NAME_FIELDS = ("legal_given_name", "legal_family_name", "preferred_name")
+
+
+class PatientQuerySet(models.QuerySet):
+    """Keeps the derived columns (`phone_digits`, `search_name`) true on the bulk paths that skip
+    `save()`."""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for patient in objs:
+            patient.fill_derived_fields()
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs, fields = list(objs), list(fields)
+        for patient in objs:
+            patient.fill_derived_fields()
+        if "phone" in fields:
+            fields.append("phone_digits")
+        if set(fields) & set(NAME_FIELDS):
+            fields.append("search_name")
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+    def update(self, **kwargs):
+        # bulk_update() comes through here with the keys it filled; a bare update() of names would
+        # leave them unfindable.
+        if ("phone" in kwargs and "phone_digits" not in kwargs) or (
+            set(NAME_FIELDS) & kwargs.keys() and "search_name" not in kwargs
+        ):
+            raise TypeError(
+                "Change names and phone numbers with save() or bulk_update(): search keys follow them."
+            )
+        return super().update(**kwargs)
 
 
 class Patient(ExternalIdModel):
@@ -69,6 +105,9 @@ class Patient(ExternalIdModel):
 
     phone = models.CharField(max_length=25, validators=[phone_validator])
     phone_digits = models.CharField(max_length=25, editable=False, db_index=True)
+    # Names folded for search (clinic.text.search_key), one word per name field. PostgreSQL indexes it
+    # with trigrams (migration 0005) so `LIKE '%word%'` is an index scan.
+    search_name = models.TextField(editable=False, default="")
     email = models.EmailField(blank=True, help_text="Needed for portal access and reminders.")
     address_line1 = models.CharField("address", max_length=200, blank=True)
     address_line2 = models.CharField("address line 2", max_length=200, blank=True)
@@ -112,7 +151,9 @@ class Patient(ExternalIdModel):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["phone_digits", "updated_at"])
+    history = HistoricalRecords(excluded_fields=["phone_digits", "search_name", "updated_at"])
+
+    objects = PatientQuerySet.as_manager()
 
     class Meta:
         ordering = ["legal_family_name", "legal_given_name", "date_of_birth"]
@@ -126,8 +167,22 @@ class Patient(ExternalIdModel):
         return self.full_name
 
     def save(self, *args, **kwargs):
-        self.phone_digits = digits_of(self.phone)
+        self.fill_derived_fields()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            update_fields = set(update_fields)
+            if "phone" in update_fields:
+                update_fields.add("phone_digits")
+            if update_fields & set(NAME_FIELDS):
+                update_fields.add("search_name")
+            kwargs["update_fields"] = update_fields
         super().save(*args, **kwargs)
+
+    def fill_derived_fields(self):
+        self.phone_digits = digits_of(self.phone)
+        self.search_name = " ".join(
+            key for key in (search_key(getattr(self, name)) for name in NAME_FIELDS) if key
+        )
 
     @property
     def full_name(self):
