@@ -121,7 +121,8 @@ def _given_since(patient, instrument, since):
 
 def on_appointment_booked(appointment, *, by):
     """A baseline before the patient's first session of this kind, in the booking's transaction. It
-    opens at once and closes when the session starts."""
+    opens at once and closes when the dose starts (``close_baseline``; the patient may answer in the
+    waiting room), or at the latest when the appointment ends."""
     kind = appointment.appointment_type.kind
     patient = appointment.patient
     rules = [rule for rule in _rules(kind, [FollowUpRule.Trigger.BASELINE]) if _applies(rule, patient)]
@@ -150,13 +151,30 @@ def on_appointment_booked(appointment, *, by):
             appointment=appointment,
             version=version,
             available_at=timezone.now(),
-            expires_at=appointment.start,
+            expires_at=appointment.end,
             by=by,
             is_baseline=True,
         )
         if assignment:
             made.append(assignment)
     return made
+
+
+def close_baseline(appointment, *, at):
+    """The dose has started: a baseline for this appointment still unanswered is missed (an answer
+    given after the dose is not a baseline). Its unsent e-mails are cancelled. In the dose's
+    transaction."""
+    ids = list(
+        QuestionnaireAssignment.objects.filter(
+            appointment=appointment, is_baseline=True, status=QuestionnaireAssignment.Status.PENDING
+        ).values_list("pk", flat=True)
+    )
+    if ids:
+        QuestionnaireAssignment.objects.filter(
+            pk__in=ids, status=QuestionnaireAssignment.Status.PENDING
+        ).update(status=QuestionnaireAssignment.Status.EXPIRED, expires_at=at)
+        QuestionnaireNotice.cancel_unsent(pk__in=ids)
+    return len(ids)
 
 
 # Dispatch ----------------------------------------------------------------------------------------

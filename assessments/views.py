@@ -138,10 +138,10 @@ def assign_questionnaire(request, patient):
         )
     else:
         problems = "; ".join(
-            f"{form.fields[name].label if name in form.fields else ''} {' '.join(errors)}".strip()
+            f"{form[name].label}: {' '.join(errors)}" if name in form.fields else " ".join(errors)
             for name, errors in form.errors.items()
         )
-        messages.error(request, f"Not assigned: {problems}")
+        messages.error(request, f"Not sent to the portal. {problems}")
     return redirect("assessments:measures", patient_id=patient.external_id)
 
 

@@ -107,6 +107,17 @@ class ClinicSettings(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(240)],
         help_text="Patients are signed out of the portal after this many idle minutes.",
     )
+    intake_self_verification = models.CharField(
+        "verifying an intake section you entered yourself",
+        max_length=6,
+        choices=[
+            ("flag", "Allowed, and flagged to the prescriber"),
+            ("refuse", "Refused: another staff member verifies it"),
+        ],
+        default="flag",
+        help_text="A second person reading what was entered catches mistakes; a small clinic may have "
+        "only one nurse on shift.",
+    )
     invitation_valid_hours = models.PositiveSmallIntegerField(
         default=72,
         validators=[MinValueValidator(1), MaxValueValidator(24 * 30)],
@@ -148,7 +159,8 @@ class ClinicSettings(models.Model):
         help_text="Patients may cancel or ask to reschedule in the portal until this many hours before; "
         "a cancellation inside the window counts as late.",
     )
-    # Charting: doses and monitoring (domain.md, "Routes and dosing" and "Monitoring"). Defaults, not advice.
+    # Charting: doses and monitoring (docs/clinical-reference.md, "Routes and dosing" and "Monitoring").
+    # Defaults, not advice.
     max_mg_per_kg = models.DecimalField(
         "maximum mg/kg (IV, IM)",
         max_digits=4,

@@ -10,6 +10,7 @@ from django import forms
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.models import ClinicSettings
 from patients import screening
 from patients.models import Intake, IntakeSection
 
@@ -157,7 +158,8 @@ class PregnancyForm(forms.Form):
 
 
 class MeasurementsForm(forms.Form):
-    """Height, weight and baseline vitals; limits are physiological plausibility (domain.md)."""
+    """Height, weight and baseline vitals; limits are physiological plausibility
+    (docs/clinical-reference.md)."""
 
     measured_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     height_cm = forms.DecimalField(label="Height (cm)", min_value=100, max_value=250, decimal_places=1)
@@ -303,6 +305,25 @@ def verify_section(section, user):
     section.verified_by = user
     section.verified_at = timezone.now()
     section.save(update_fields=["verified_by", "verified_at"])
+
+
+def verify_sections(sections, user):
+    """Verify several sections at once under the clinic's self-verification setting. Returns
+    ``(verified, refused)``: the sections verified now, and a sentence for each one refused."""
+    refuse_own = ClinicSettings.load().intake_self_verification == "refuse"
+    verified, refused = [], []
+    for section in sections:
+        if section.is_verified:
+            continue
+        if refuse_own and section.entered_by_id == user.pk:
+            refused.append(
+                f"{BY_KEY[section.key].title}: you entered it, so another staff member verifies it "
+                "(clinic setting)."
+            )
+            continue
+        verify_section(section, user)
+        verified.append(section)
+    return verified, refused
 
 
 def sections_of(patient):

@@ -8,7 +8,9 @@ from django.views.decorators.http import require_POST
 
 from clinic import roles
 from clinic.access import patient_view, staff_view
+from clinic.models import ClinicSettings
 from patients import screening
+from patients.alerts import open_alerts
 from patients.intake import (
     BY_KEY,
     PATIENT_STEPS,
@@ -18,7 +20,7 @@ from patients.intake import (
     save_section,
     section_forms,
     sections_of,
-    verify_section,
+    verify_sections,
 )
 from patients.models import ConsentDocument, Patient, ScreeningDecision
 from patients.review import (
@@ -78,6 +80,8 @@ def intake_overview(request, patient):
             "can_edit": request.user.has_perm(roles.CHANGE_INTAKE),
             "can_verify": request.user.has_perm(roles.VERIFY_INTAKE),
             "can_decide": request.user.has_perm(roles.DECIDE_SCREENING),
+            "to_verify": sum(1 for s in sections.values() if not s.is_verified),
+            "self_verification": ClinicSettings.load().intake_self_verification,
         },
     )
 
@@ -112,9 +116,36 @@ def intake_verify(request, patient, key):
     stored = sections_of(patient).get(key)
     if stored is None:
         messages.error(request, "There is nothing entered to verify yet.")
-    else:
-        verify_section(stored, request.user)
-        messages.success(request, f"{BY_KEY[key].title} verified.")
+        return redirect("patients:intake", patient_id=patient.external_id)
+    return _verify(request, patient, [stored])
+
+
+@staff_view(roles.VERIFY_INTAKE)
+@require_POST
+def intake_verify_many(request, patient):
+    """Verify the ticked sections in one step."""
+    sections = sections_of(patient)
+    keys = [key for key in request.POST.getlist("keys") if key in sections]
+    if not keys:
+        messages.error(request, "Tick the sections to verify: nothing was verified.")
+        return redirect("patients:intake", patient_id=patient.external_id)
+    return _verify(request, patient, [sections[key] for key in keys])
+
+
+def _verify(request, patient, sections):
+    verified, refused = verify_sections(sections, request.user)
+    if verified:
+        titles = ", ".join(BY_KEY[s.key].title for s in verified)
+        own = [BY_KEY[s.key].title for s in verified if s.self_verified]
+        messages.success(request, f"Verified: {titles}.")
+        if own:
+            messages.warning(
+                request,
+                f"You entered these yourself ({', '.join(own)}): the prescriber sees that no second person "
+                "checked them.",
+            )
+    for reason in refused:
+        messages.error(request, "Not verified. " + reason)
     return redirect("patients:intake", patient_id=patient.external_id)
 
 
@@ -164,6 +195,8 @@ def screening_review(request, patient):
             "failed_trials": screening.failed_adequate_trials(prior),
             "courses": patient_courses(patient),
             "unverified": [BY_KEY[key].title for key, s in sections.items() if not s.is_verified],
+            "self_verified": [BY_KEY[key].title for key, s in sections.items() if s.self_verified],
+            "open_alerts": open_alerts(patient, request.user),
             "missing": [s.title for s in SECTIONS if s.key not in sections],
             "decisions": patient.screening_decisions.select_related("signed_by"),
             "outcomes": ScreeningDecision.Outcome.choices,

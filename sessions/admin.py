@@ -27,7 +27,7 @@ from sessions.models import (
 
 @admin.register(AppointmentType)
 class AppointmentTypeAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "duration_minutes", "is_active")
+    list_display = ("name", "kind", "duration_minutes", "fasting_rule", "is_active")
     list_filter = ("kind", "is_active")
 
 

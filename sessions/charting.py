@@ -12,6 +12,7 @@ lost answer, or after signing in again) returns what it already charted instead 
 """
 
 import logging
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -432,6 +433,29 @@ def plan_defaults(session):
     }
 
 
+#: The dose calculator names its inputs as Python does; the chart names them as the form does.
+_DOSE_WORDS = (
+    ("a more dilute concentration_mg_per_ml", "a more dilute concentration"),
+    ("concentration_mg_per_ml", "the vial concentration"),
+    ("final_volume_ml", "the final volume"),
+    ("rate_resolution", "the pump rate resolution"),
+    ("weight_kg", "the weight"),
+    ("mg_per_kg", "the dose in mg/kg"),
+    ("dose_mg", "the dose"),
+)
+
+
+def plain_dose_error(error):
+    """A DoseError in the words of the order form: "mg/kg must be between 0.05 and 2 mg/kg, got 5 …",
+    not "mg_per_kg must be …"."""
+    text = str(error)
+    for name, words in _DOSE_WORDS:
+        text = re.sub(rf"\b{name}\b", words, text)
+    text = re.sub(r"^minutes\b", "the infusion time", text)
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith(".") else text + "."
+
+
 def calculate(
     session, *, mg_per_kg=None, minutes=None, concentration=None, dose_mg=None, final_volume_ml=None
 ):
@@ -444,7 +468,10 @@ def calculate(
     if session.route == TreatmentSession.Route.INTRANASAL:
         if dose_mg is None:
             raise dosing.DoseError("Choose the esketamine dose.")
-        return dosing.intranasal(dose_mg=dose_mg, limits=limits)
+        try:
+            return dosing.intranasal(dose_mg=dose_mg, limits=limits)
+        except dosing.DoseError as error:
+            raise dosing.DoseError(plain_dose_error(error)) from None
     if session.weight_kg is None:
         raise dosing.DoseError("Record the patient's weight first.")
     for value, name in ((mg_per_kg, "mg/kg"), (concentration, "the vial concentration")):
@@ -452,15 +479,18 @@ def calculate(
             raise dosing.DoseError(f"Enter {name}.")
     iv = session.route == TreatmentSession.Route.IV
     extra = {"final_volume_ml": final_volume_ml, "rate_resolution": clinic.pump_rate_resolution} if iv else {}
-    return dosing.weight_based(
-        route=session.route,
-        weight_kg=session.weight_kg,
-        mg_per_kg=mg_per_kg,
-        concentration_mg_per_ml=concentration,
-        minutes=minutes if iv else None,
-        limits=limits,
-        **extra,
-    )
+    try:
+        return dosing.weight_based(
+            route=session.route,
+            weight_kg=session.weight_kg,
+            mg_per_kg=mg_per_kg,
+            concentration_mg_per_ml=concentration,
+            minutes=minutes if iv else None,
+            limits=limits,
+            **extra,
+        )
+    except dosing.DoseError as error:
+        raise dosing.DoseError(plain_dose_error(error)) from None
 
 
 def order_dose(
@@ -609,6 +639,7 @@ def administer_dose(session, *, by, vial=None, lot_number="", started_at=None, n
         session.administered_by = by
         session.dose_started_at = started_at
         session.save()
+        followups.close_baseline(session.appointment, at=started_at)
     return session
 
 

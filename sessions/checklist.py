@@ -1,7 +1,8 @@
-"""The pre-session checklist (domain.md, "Pre-session checklist"): what is asked, of whom, for which
-route. A "no" holds dosing until a prescriber overrides it with a written reason (sessions.safety)."""
+"""The pre-session checklist (docs/clinical-reference.md, "Pre-session checklist"): what is asked, of whom,
+for which route. A "no" holds dosing until a prescriber overrides it with a written reason
+(sessions.safety)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -13,9 +14,10 @@ class ChecklistItem:
     allows_na: bool = False
 
 
-#: domain.md, "Pre-session checklist". A "no" holds dosing until a prescriber overrides it with a reason.
+#: docs/clinical-reference.md, "Pre-session checklist". A "no" holds dosing until a prescriber overrides it
+#: with a reason.
 CHECKLIST = (
-    ChecklistItem("fasting", "Fasted: no solid food for 6 hours, no liquids for 2 hours", "patient"),
+    ChecklistItem("fasting", "Fasted as told for this visit", "patient"),  # the rule: checklist_for()
     ChecklistItem("escort", "Escort arranged; will not drive until tomorrow", "patient"),
     ChecklistItem("no_substances", "No alcohol, benzodiazepines or cannabis in the last 24 hours", "patient"),
     ChecklistItem(
@@ -28,8 +30,14 @@ CHECKLIST = (
 ANSWERS = {"yes": "Yes", "no": "No", "na": "Not applicable"}
 
 
-def checklist_for(route):
-    return [item for item in CHECKLIST if not item.routes or route in item.routes]
+def checklist_for(route, appointment_type=None):
+    """The questions for a route. The fasting question says the rule the patient was told for this
+    kind of visit (``AppointmentType.fasting_rule``), so the portal, the reminder and the nurse ask the
+    same thing."""
+    items = [item for item in CHECKLIST if not item.routes or route in item.routes]
+    rule = appointment_type.fasting_rule if appointment_type is not None else ""
+    label = f"Fasted as told: {rule}" if rule else "Fasted as told for this visit"
+    return [replace(item, label=label) if item.key == "fasting" else item for item in items]
 
 
 def checklist_rows(session):
@@ -39,5 +47,5 @@ def checklist_rows(session):
             "answer": session.checklist.get(item.key),
             "label": ANSWERS.get(session.checklist.get(item.key)),
         }
-        for item in checklist_for(session.route)
+        for item in checklist_for(session.route, session.appointment.appointment_type)
     ]

@@ -281,7 +281,7 @@ def reminder_context(appointment):
         "first_name": appointment.patient.display_first_name,
         "date": start,
         "clinic": ClinicSettings.load(),
-        "instructions": appointment.appointment_type.instructions,
+        "instructions": "\n".join(appointment.appointment_type.preparation),
         "portal_url": settings.SITE_URL + reverse("portal:appointments"),
     }
 

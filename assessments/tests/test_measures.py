@@ -369,3 +369,11 @@ def test_pages_listing_many_patients_use_a_fixed_number_of_queries(
         assert client.get(reverse("assessments:outcomes")).status_code == 200
     with django_assert_max_num_queries(18):
         assert client.get(reverse("assessments:measures", args=[patients[0].external_id])).status_code == 200
+
+
+def test_a_refused_assignment_says_what_is_wrong_in_plain_words(client_for, nurse, patient_a):
+    response = client_for(nurse).post(
+        reverse("assessments:assign", args=[patient_a.external_id]), {"purpose": "x"}, follow=True
+    )
+    text = response.content.decode()
+    assert "Not sent to the portal." in text and "None" not in text.split("Not sent to the portal.")[1][:200]

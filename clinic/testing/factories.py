@@ -81,7 +81,12 @@ def appointment_type(kind="consultation", minutes=60, name=None):
         defaults={
             "kind": kind,
             "duration_minutes": minutes,
-            "instructions": "No food for 4 hours. Bring someone to drive you home.",
+            "instructions": "Bring someone to drive you home.",
+            **(
+                {"fasting_food_hours": 4, "clear_fluids_until_minutes": 120}
+                if kind in ("iv", "im", "intranasal")
+                else {}
+            ),
         },
     )
     return kind_type

@@ -43,6 +43,11 @@ class IntakeSection(models.Model):
         return f"{self.key} of {self.intake.patient}"
 
     @property
+    def self_verified(self):
+        """Verified by the person who entered it: allowed or refused by a clinic setting, and shown."""
+        return self.verified_by_id is not None and self.verified_by_id == self.entered_by_id
+
+    @property
     def is_verified(self):
         return self.verified_at is not None
 

@@ -90,8 +90,11 @@ def test_intake_consent_verification_and_approval(
     page.locator("#id_rows-0-code").fill("F33.2")
     page.locator("#id_rows-0-description").fill("Major depressive disorder, recurrent, severe")
     page.get_by_role("button", name="Save").click()
-    while page.get_by_role("button", name=re.compile("^Verify")).count():
-        page.get_by_role("button", name=re.compile("^Verify")).first.click()
+    # Tick every section to verify, then verify them in one step.
+    for box in page.get_by_role("checkbox", name=re.compile("^Verify")).all():
+        box.check()
+    page.get_by_role("button", name="Verify the ticked sections").click()
+    expect(page.get_by_role("alert").filter(has_text="Verified: Medical history")).to_be_visible()
     expect(page.locator(".intake-section .badge.text-bg-success")).to_have_count(10)
     screenshot(page, "34-intake-verified")
     tablet.close()

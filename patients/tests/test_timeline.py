@@ -15,7 +15,7 @@ from patients.timeline import KINDS, build_timeline, chosen_kinds
 from sessions.models import Appointment, Reminder, SessionAlert, TreatmentSession
 
 NOTE_TEXT = "Talked about the lake house and the dream of flying."
-INSTRUCTIONS = "No food for 4 hours. Bring someone to drive you home."
+INSTRUCTIONS = "Bring someone to drive you home."  # what the factory's appointment types say
 
 
 def ago(**kwargs):

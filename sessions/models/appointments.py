@@ -24,6 +24,14 @@ WEEKDAYS = [
 ]
 
 
+def _duration(minutes):
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{rest} minute{'s' if rest != 1 else ''}"
+    text = f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{text} {rest} minutes" if rest else text
+
+
 class AppointmentType(models.Model):
     class Kind(models.TextChoices):
         CONSULTATION = "consultation", "Consultation"
@@ -39,8 +47,23 @@ class AppointmentType(models.Model):
         validators=[MinValueValidator(5), MaxValueValidator(8 * 60)],
         help_text="Including monitoring and recovery (intranasal esketamine: at least 120).",
     )
+    # Fasting before the visit, told to the patient (portal, reminders) and asked on the chart's
+    # checklist from these same numbers (docs/clinical-reference.md, "Pre-session checklist": no solids
+    # for 2–6 h, no liquids for 30 min–2 h, configurable). Blank: no fasting rule for this visit.
+    fasting_food_hours = models.PositiveSmallIntegerField(
+        "nothing to eat for (hours before)", null=True, blank=True, validators=[MaxValueValidator(12)]
+    )
+    clear_fluids_until_minutes = models.PositiveSmallIntegerField(
+        "clear fluids until (minutes before)",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(360)],
+        help_text="e.g. 120: water, clear juice, black tea or coffee until 2 hours before.",
+    )
     instructions = models.TextField(
-        blank=True, help_text="Pre-visit instructions sent with reminders and shown in the portal."
+        blank=True,
+        help_text="Other pre-visit instructions (escort, medicines…), sent with reminders and shown in the "
+        "portal after the fasting rule above. Do not repeat the fasting times here.",
     )
     is_active = models.BooleanField(default=True)
 
@@ -54,6 +77,26 @@ class AppointmentType(models.Model):
     def route(self):
         """The treatment route this type delivers ('' for non-treatment visits)."""
         return self.kind if self.kind in ("iv", "im", "intranasal") else ""
+
+    @property
+    def fasting_rule(self):
+        """The fasting rule in words, or '' when there is none: "nothing to eat for 4 hours, clear fluids
+        until 2 hours before"."""
+        parts = []
+        if self.fasting_food_hours:
+            parts.append(f"nothing to eat for {_duration(self.fasting_food_hours * 60)}")
+        if self.clear_fluids_until_minutes is not None:
+            parts.append(f"clear fluids until {_duration(self.clear_fluids_until_minutes)} before")
+        return ", ".join(parts)
+
+    @property
+    def preparation(self):
+        """What the patient is told before the visit, as lines: the fasting rule, then the rest."""
+        lines = []
+        if self.fasting_rule:
+            lines.append(f"Fasting: {self.fasting_rule}.")
+        lines += [line.strip() for line in self.instructions.splitlines() if line.strip()]
+        return lines
 
     def clean(self):
         # Spravato REMS: monitoring for at least two hours after the first device.
@@ -145,7 +188,7 @@ class TreatmentPlan(ExternalIdModel):
     maintenance = models.CharField(
         max_length=200, blank=True, help_text="e.g. every 3–4 weeks, guided by PHQ-9"
     )
-    # The dose the charting calculator starts from (domain.md, "Routes and dosing").
+    # The dose the charting calculator starts from (docs/clinical-reference.md, "Routes and dosing").
     mg_per_kg = models.DecimalField(
         "mg/kg",
         max_digits=5,
@@ -186,8 +229,27 @@ class TreatmentPlan(ExternalIdModel):
             errors["infusion_minutes"] = "An IV plan needs the infusion length in minutes."
         if route == "intranasal" and self.fixed_dose_mg is None:
             errors["fixed_dose_mg"] = "An esketamine plan needs its dose (28, 56 or 84 mg)."
+        errors.update(self._schedule_problems())
         if errors:
             raise ValidationError(errors)
+
+    def _schedule_problems(self):
+        """A series the booking rules cannot fit: more sessions than the weeks allow at the most per
+        week, or more a week than the spacing allows."""
+        sessions, weeks, per_week = self.induction_sessions, self.induction_weeks, self.max_per_week
+        gap = self.min_hours_between
+        problems = {}
+        most = (7 * 24 - 1) // gap + 1 if gap else 7
+        if per_week and per_week > most:
+            problems["max_per_week"] = (
+                f"{per_week} a week cannot be {gap} hours apart: at most {most} fit in a week."
+            )
+        if sessions and weeks and per_week and sessions > weeks * per_week:
+            needed = -(-sessions // per_week)
+            problems["induction_weeks"] = (
+                f"{sessions} sessions at most {per_week} a week need at least {needed} weeks, not {weeks}."
+            )
+        return problems
 
 
 class Appointment(ExternalIdModel):

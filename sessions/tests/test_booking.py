@@ -141,7 +141,7 @@ def test_due_reminders_are_sent_once_with_no_clinical_content(patient_a, nurse):
     assert patient_a.display_first_name in text
     for word in ("ketamine", "infusion", "PHQ", "depress", patient_a.legal_family_name):
         assert word.lower() not in text.lower()
-    assert "No food for 4 hours" in mail.outbox[0].body
+    assert "Bring someone to drive you home." in mail.outbox[0].body  # the visit's instructions
     assert reverse("portal:appointments") in mail.outbox[0].body
 
 
@@ -197,7 +197,7 @@ def test_patient_sees_upcoming_appointments_with_instructions_and_confirms(clien
     home = client.get(reverse("portal:home")).content.decode()
     assert f"Next: {timezone.localtime(appointment.start):%a %b %-d}" in home
     page = client.get(reverse("portal:appointments")).content.decode()
-    assert "No food for 4 hours" in page
+    assert "Bring someone to drive you home." in page
     client.post(reverse("portal:appointment_confirm", args=[appointment.external_id]))
     appointment.refresh_from_db()
     assert appointment.status == "confirmed"

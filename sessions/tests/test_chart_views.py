@@ -85,6 +85,7 @@ def test_a_dose_over_the_clinic_maximum_is_a_hard_stop_without_a_reason(
     client_for, nurse, prescriber, patient_a
 ):
     session = charted_session(patient_a, nurse, prescriber, until="started")
+    stock_vial(nurse)  # 50 mg/mL: the order offers only concentrations in stock
     settings = ClinicSettings.load()
     settings.max_mg_per_kg = Decimal("0.6")
     settings.save()

@@ -18,6 +18,7 @@ from clinic.testing.charting import (
 from clinic.testing.factories import TEST_PASSWORD, book_visit
 from sessions import charting
 from sessions.charting import ChartingError
+from sessions.checklist import checklist_for
 from sessions.models import Appointment, LedgerEntry, LockedRecord, SessionAddendum, TreatmentSession
 
 
@@ -471,3 +472,31 @@ def test_an_addendum_is_added_only_to_a_locked_record_and_never_changes(nurse, p
     with pytest.raises(ValidationError):
         addendum.save()
     assert SessionAddendum.objects.get().text == "Phoned: home safely."
+
+
+def test_the_baseline_closes_when_the_dose_starts_even_before_the_booked_time(nurse, prescriber, patient_a):
+    from assessments.models import QuestionnaireAssignment
+
+    cleared_patient(patient_a, nurse, prescriber)
+    start = (timezone.now() + timedelta(minutes=60)).replace(second=0, microsecond=0)
+    visit = checked_in_visit(patient_a, nurse, start=start)  # booked: the baseline PHQ-9 opens
+    baseline = patient_a.assignments.get(is_baseline=True)
+    assert baseline.is_available and baseline.expires_at == visit.end
+    session = charting.start_session(visit, by=nurse)
+    now = timezone.now()
+    charting.save_pre_session(
+        session,
+        answers=dict.fromkeys((i.key for i in checklist_for("iv")), "yes"),
+        weight_kg=Decimal("70"),
+        weight_measured_on=timezone.localdate(),
+        by=nurse,
+    )
+    charting.record_vitals(session, taken_at=now, by=nurse, sbp=124, dbp=78, hr=70)
+    vial = stock_vial(nurse)
+    charting.order_dose(
+        session, by=prescriber, mg_per_kg="0.5", minutes=40, concentration=vial.concentration_mg_per_ml
+    )
+    charting.administer_dose(session, by=nurse, vial=vial)  # the patient was early: before the booked time
+    baseline.refresh_from_db()
+    assert baseline.status == QuestionnaireAssignment.Status.EXPIRED
+    assert baseline.expires_at == session.dose_started_at and baseline.is_expired

@@ -228,6 +228,7 @@ def test_the_alerts_page_is_paginated(client_for, nurse, ordered):
 
 def test_the_calculator_warns_and_proposes_a_dilution(client_for, prescriber, patient_a, nurse):
     session = charted_session(patient_a, nurse, prescriber, until="started", weight_kg=Decimal("50"))
+    stock_vial(nurse, concentration_mg_per_ml=Decimal("100"), lot="KET-100")
     calc = url(session, "chart_calculate")
     page = (
         client_for(prescriber)

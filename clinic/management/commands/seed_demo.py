@@ -464,7 +464,9 @@ class Command(BaseCommand):
         )
         from sessions.services import book
 
-        prep = "Nothing to eat for 4 hours before, clear liquids until 2 hours before.\nBring someone to drive you home; do not drive until tomorrow.\nNo alcohol, benzodiazepines or cannabis for 24 hours before."
+        # The fasting rule is data on the type (4 h food, clear fluids until 2 h): the portal, the
+        # reminders and the chart's checklist all say it from there.
+        prep = "Bring someone to drive you home; do not drive until tomorrow.\nNo alcohol, benzodiazepines or cannabis for 24 hours before."
         types = {}
         for name, kind, minutes, instructions in [
             ("Consultation", "consultation", 60, "Bring a list of your medicines."),
@@ -479,8 +481,14 @@ class Command(BaseCommand):
             ("Integration session", "integration", 60, ""),
             ("Follow-up", "follow_up", 30, ""),
         ]:
+            fasting = (
+                {"fasting_food_hours": 4, "clear_fluids_until_minutes": 120}
+                if instructions == prep or kind == "intranasal"
+                else {}
+            )
             types[kind] = AppointmentType.objects.get_or_create(
-                name=name, defaults={"kind": kind, "duration_minutes": minutes, "instructions": instructions}
+                name=name,
+                defaults={"kind": kind, "duration_minutes": minutes, "instructions": instructions, **fasting},
             )[0]
         rooms = {
             name: Room.objects.get_or_create(name=name, defaults={"is_chair": name.startswith("Chair")})[0]
