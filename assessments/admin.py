@@ -21,7 +21,7 @@ from assessments.models import (
     RiskAlert,
 )
 from assessments.services import create_local_version
-from clinic.admin import RecordAdmin
+from clinic.admin import LabelledListEditable, RecordAdmin
 
 
 class NewVersionForm(forms.ModelForm):
@@ -110,7 +110,7 @@ class InstrumentAdmin(admin.ModelAdmin):
 
 
 @admin.register(FollowUpRule)
-class FollowUpRuleAdmin(admin.ModelAdmin):
+class FollowUpRuleAdmin(LabelledListEditable, admin.ModelAdmin):
     list_display = (
         "name",
         "appointment_kind",

@@ -59,4 +59,4 @@ def progress_report_pdf(patient, courses, generated_by):
             "generated_at": timezone.localtime(),
         },
     )
-    return HTML(string=html).write_pdf()
+    return HTML(string=html).write_pdf(pdf_tags=True)

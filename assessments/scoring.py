@@ -688,7 +688,8 @@ def change_from_baseline(baseline: int, latest: int) -> dict:
 
 
 def is_response(definition, baseline, latest) -> bool | None:
-    """Response = the score improved by at least response_fall of the baseline (domain.md: >= 50 %)."""
+    """Response = the score improved by at least response_fall of the baseline
+    (docs/clinical-reference.md: >= 50 %)."""
     outcomes = definition["outcomes"]
     if outcomes is None or baseline == 0:
         return None
@@ -698,7 +699,8 @@ def is_response(definition, baseline, latest) -> bool | None:
 
 
 def is_remission(definition, latest) -> bool | None:
-    """Remission: PHQ-9 and GAD-7 below 5, QIDS-SR16 at most 5 (domain.md); None when undefined."""
+    """Remission: PHQ-9 and GAD-7 below 5, QIDS-SR16 at most 5 (docs/clinical-reference.md); None when
+    undefined."""
     outcomes = definition["outcomes"]
     if outcomes is None:
         return None

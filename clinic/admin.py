@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
@@ -18,6 +19,22 @@ class RecordAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class LabelledListEditable:
+    """Django admin renders a list_editable field without a label (a row of unnamed checkboxes to a
+    screen reader): name each after its column and its row, "Active: Pregnancy"."""
+
+    def get_changelist_form(self, request, **kwargs):
+        base = super().get_changelist_form(request, **kwargs)
+
+        class LabelledForm(base):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                for field in self.fields.values():
+                    field.widget.attrs["aria-label"] = f"{field.label}: {self.instance}"
+
+        return LabelledForm
 
 
 class ClinicUserCreationForm(UserCreationForm):
@@ -62,7 +79,13 @@ class UserAdmin(DjangoUserAdmin):
         ),
         (None, {"classes": ("wide",), "fields": ("password1", "password2")}),
     )
-    filter_horizontal = ("groups",)
+    # Five roles are a list of checkboxes; the two-box filter widget has an unlabelled search icon.
+    filter_horizontal = ()
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups":
+            kwargs["widget"] = forms.CheckboxSelectMultiple
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
@@ -85,6 +108,7 @@ class ClinicSettingsAdmin(SimpleHistoryAdmin):
     fieldsets = (
         ("Clinic", {"fields": ("name", "phone", "email", "address")}),
         ("Sign-in", {"fields": ("staff_idle_minutes", "patient_idle_minutes", "invitation_valid_hours")}),
+        ("Intake", {"fields": ("intake_self_verification",)}),
         (
             "Questionnaires and outcomes",
             {"fields": ("crisis_line", "emergency_number", "outcome_min_followups")},

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from clinic.admin import RecordAdmin
+from clinic.admin import LabelledListEditable, RecordAdmin
 from patients.models import (
     ConsentDocument,
     ConsentSignature,
@@ -11,6 +11,7 @@ from patients.models import (
     ScreeningDecision,
     ScreeningRule,
 )
+from patients.search import search_patients
 
 
 class PortalInvitationInline(admin.TabularInline):
@@ -51,6 +52,14 @@ class PatientAdmin(SimpleHistoryAdmin):
         # Clinical records are kept; a discharged patient is marked, not deleted.
         return False
 
+    def get_search_results(self, request, queryset, search_term):
+        # Names as the patient list finds them (accents, capitals, punctuation ignored), besides the
+        # fields above (email, external id).
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term.strip():
+            found |= search_patients(queryset, search_term)
+        return found, may_have_duplicates
+
 
 @admin.register(PortalInvitation)
 class PortalInvitationAdmin(RecordAdmin):
@@ -61,7 +70,7 @@ class PortalInvitationAdmin(RecordAdmin):
 
 
 @admin.register(ScreeningRule)
-class ScreeningRuleAdmin(SimpleHistoryAdmin):
+class ScreeningRuleAdmin(LabelledListEditable, SimpleHistoryAdmin):
     list_display = ("label", "kind", "active", "code")
     list_filter = ("kind", "active")
     list_editable = ("active",)

@@ -139,7 +139,7 @@ def sign_consent(patient, document, *, typed_name, confirmed, user, ip_address, 
         )
         html = render_to_string("patients/consent_pdf.html", {"signature": signature, "patient": patient})
         signature.pdf.save(
-            f"{signature.external_id}.pdf", ContentFile(HTML(string=html).write_pdf()), save=True
+            f"{signature.external_id}.pdf", ContentFile(HTML(string=html).write_pdf(pdf_tags=True)), save=True
         )
     log.info("consent %s signed", signature.external_id)
     return signature

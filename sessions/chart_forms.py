@@ -4,8 +4,10 @@ The forms only parse input; the rules (plausibility, thresholds, holds, limits, 
 sessions.charting and come back as messages on the form.
 """
 
+import re
 import uuid
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
@@ -53,6 +55,11 @@ class SubmissionIdField(forms.UUIDField):
 
 class StyledForm(forms.Form):
     def __init__(self, *args, **kwargs):
+        # The chart page shows a dozen of these forms, several with the same field names (taken_at,
+        # note, submission_id): each form's ids carry its own prefix ("vitals_taken_at" for
+        # VitalsForm), so every label points at its own field. The names that are posted stay the same.
+        words = re.findall(r"[A-Z][a-z]*", type(self).__name__.removesuffix("Form"))
+        kwargs.setdefault("auto_id", "_".join(words).lower() + "_%s")
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             widget = field.widget
@@ -78,7 +85,7 @@ class PreSessionForm(StyledForm):
     def __init__(self, *args, session, **kwargs):
         super().__init__(*args, **kwargs)
         self.session = session
-        self.items = checklist_for(session.route)
+        self.items = checklist_for(session.route, session.appointment.appointment_type)
         for item in self.items:
             choices = [(k, v) for k, v in ANSWERS.items() if k != "na" or item.allows_na]
             self.fields[f"check_{item.key}"] = forms.ChoiceField(
@@ -120,13 +127,38 @@ class VitalsForm(StyledForm):
             self.fields[name].widget.attrs.update(inputmode="decimal" if name == "temp_c" else "numeric")
 
 
+def _plain(number):
+    return format(number.normalize(), "f")
+
+
+class StockConcentrationField(forms.TypedChoiceField):
+    """The stock concentrations of the vials in stock (unexpired, not empty): an order can only be for
+    a concentration the nurse can draw. "50", "50.0" and "50.00" are the same choice."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            coerce=Decimal,
+            empty_value=None,
+            error_messages={
+                "invalid_choice": "No vial of %(value)s mg/mL is in stock: choose one that is, or receive "
+                "vials in the ledger."
+            },
+            **kwargs,
+        )
+
+    def valid_value(self, value):
+        try:
+            wanted = Decimal(str(value))
+        except ArithmeticError:
+            return False
+        return any(key != "" and Decimal(str(key)) == wanted for key, _label in self.choices)
+
+
 class OrderForm(StyledForm):
     submission_id = SubmissionIdField()
     mg_per_kg = forms.DecimalField(label="mg/kg", max_digits=5, decimal_places=3, required=False)
     minutes = forms.IntegerField(label="Infusion minutes", required=False)
-    concentration = forms.DecimalField(
-        label="Vial concentration (mg/mL)", max_digits=6, decimal_places=2, required=False
-    )
+    concentration = StockConcentrationField(label="Vial concentration (mg/mL)", required=False)
     final_volume_ml = forms.DecimalField(
         label="Dilute to (mL, 0.9 % sodium chloride)",
         max_digits=6,
@@ -160,9 +192,28 @@ class OrderForm(StyledForm):
             if session.route != "iv":
                 del self.fields["minutes"]
                 del self.fields["final_volume_ml"]
-        for name in ("mg_per_kg", "minutes", "concentration", "final_volume_ml"):
+        for name in ("mg_per_kg", "minutes", "final_volume_ml"):
             if name in self.fields:
                 self.fields[name].widget.attrs["inputmode"] = "decimal"
+        if "concentration" in self.fields:
+            stock = sorted(
+                set(
+                    Vial.objects.filter(expiry__gte=timezone.localdate(), balance_ml__gt=0).values_list(
+                        "concentration_mg_per_ml", flat=True
+                    )
+                )
+            )
+            field = self.fields["concentration"]
+            field.choices = [("", "No vial in stock" if not stock else "Choose")] + [
+                (_plain(c), f"{_plain(c)} mg/mL") for c in stock
+            ]
+            field.help_text = (
+                "The concentrations of the vials in stock."
+                if stock
+                else "No ketamine vial is in stock: receive vials in the ledger first."
+            )
+            if len(stock) == 1:
+                field.initial = _plain(stock[0])
 
     def dose_kwargs(self):
         data = self.cleaned_data

@@ -291,9 +291,10 @@ def vitals(request, patient, session_id):
         and saved
         and (saved.pre_dose or (raised and safety.steps_ahead(session)))
     ):
-        # The dose section changes (a hold, a caution, ready to order, the next device stopped): reload.
+        # The dose section changes (a hold, a caution, ready to order, the next device stopped): reload,
+        # at the vitals (htmx goes to HX-Redirect, then reloads), where chart.js puts the cursor back.
         messages.success(request, _vitals_message(saved, raised))
-        return HttpResponse(headers={"HX-Refresh": "true"})
+        return HttpResponse(headers={"HX-Redirect": _url(session, anchor="vitals"), "HX-Refresh": "true"})
     if request.headers.get("HX-Request"):
         context = flowsheet_context(session, None if saved else form)
         context["saved"] = saved

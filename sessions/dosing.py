@@ -1,6 +1,6 @@
 """Dose arithmetic for charting a treatment session: pure Python, no Django.
 
-Formulas (docs: /work/shared/domain.md, "Routes and dosing"):
+Formulas (docs/clinical-reference.md, "Routes and dosing"):
 
 - IV infusion / IM (weight-based):
     dose mg         = weight kg × mg/kg                      -> rounded to 0.1 mg

@@ -373,7 +373,7 @@ def _pdf_response(report, filename, user):
             "generated_at": timezone.localtime(),
         },
     )
-    response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+    response = HttpResponse(HTML(string=html).write_pdf(pdf_tags=True), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
     return response
 

@@ -1,6 +1,6 @@
 """Monitoring rules for treatment-session charting: pure Python, no Django.
 
-Every default here comes from ``/work/shared/domain.md`` ("Monitoring during and after administration",
+Every default here comes from ``docs/clinical-reference.md`` ("Monitoring during and after administration",
 its "Default alert thresholds" and "Pre-dose and hypotension defaults", "Discharge — modified Aldrete",
 "Spravato REMS patient monitoring form", "Pre-session checklist"). The
 thresholds are *configurable defaults*, not medical advice: callers pass the clinic's own thresholds
@@ -53,8 +53,8 @@ __all__ = [
 #: Treatment routes, as stored on ``Patient.treatment_route`` and the session models.
 ROUTES = ("iv", "im", "intranasal", "lozenge", "kap")
 
-#: Physiological plausibility (input validation, not alerts), inclusive bounds. domain.md, "Monitoring
-#: during and after administration": SBP 50–300, DBP 20–200, HR 20–250, SpO2 50–100, RR 4–60,
+#: Physiological plausibility (input validation, not alerts), inclusive bounds. docs/clinical-reference.md,
+#: "Monitoring during and after administration": SBP 50–300, DBP 20–200, HR 20–250, SpO2 50–100, RR 4–60,
 #: temp 30–43 °C.
 PLAUSIBLE = {
     "sbp": (50, 300),
@@ -65,9 +65,9 @@ PLAUSIBLE = {
     "temp_c": (30.0, 43.0),
 }
 
-#: Default alert thresholds; the clinic may override any of them. domain.md, "Monitoring during and after
-#: administration" → "Default alert thresholds (configurable)" and "Pre-dose and hypotension defaults
-#: (configurable)":
+#: Default alert thresholds; the clinic may override any of them. docs/clinical-reference.md, "Monitoring
+#: during and after administration" → "Default alert thresholds (configurable)" and "Pre-dose and hypotension
+#: defaults (configurable)":
 #:
 #: - pre-dose hold if BP > 160/100, caution above 140/90 (limits are exclusive: 160/100 itself is a
 #:   caution, not a hold); ``sbp``/``dbp`` in the pre-dose sections mean "above";
@@ -107,7 +107,8 @@ DEFAULT_THRESHOLDS = {
     "moaas_alert_at_most": 2,
 }
 
-#: MOAA/S (Modified Observer's Assessment of Alertness/Sedation), domain.md "Sedation — MOAA/S".
+#: MOAA/S (Modified Observer's Assessment of Alertness/Sedation), docs/clinical-reference.md "Sedation —
+#: MOAA/S".
 MOAAS = {
     5: "Responds readily to name spoken in normal tone",
     4: "Lethargic response to name spoken in normal tone",
@@ -117,11 +118,12 @@ MOAAS = {
     0: "No response after painful trapezius squeeze",
 }
 
-#: CADSS total maximum: 23 items × 0–4 (domain.md, "Dissociation — CADSS"). Item wording is copyrighted;
-#: only the structure and totals are shipped.
+#: CADSS total maximum: 23 items × 0–4 (docs/clinical-reference.md, "Dissociation — CADSS"). Item wording is
+#: copyrighted; only the structure and totals are shipped.
 CADSS_MAX = 92
 
-#: Modified Aldrete items, each scored 0–2, total 0–10 (domain.md, "Discharge — modified Aldrete score").
+#: Modified Aldrete items, each scored 0–2, total 0–10 (docs/clinical-reference.md, "Discharge — modified
+#: Aldrete score").
 ALDRETE_ITEMS = ("activity", "respiration", "circulation", "consciousness", "spo2")
 
 #: Display names of the Aldrete items, for messages and forms.
@@ -133,8 +135,8 @@ ALDRETE_ITEM_NAMES = {
     "spo2": "SpO2",
 }
 
-#: What each Aldrete score means (the published modified Aldrete scale; domain.md "Rating scales" lists
-#: it as a published clinical scale). "Pre-dose" stands where the original says pre-anaesthetic.
+#: What each Aldrete score means (the published modified Aldrete scale; docs/clinical-reference.md "Rating
+#: scales" lists it as a published clinical scale). "Pre-dose" stands where the original says pre-anaesthetic.
 ALDRETE_LABELS = {
     "activity": {
         2: "Moves all four limbs voluntarily or on command",
@@ -163,8 +165,8 @@ ALDRETE_LABELS = {
     },
 }
 
-#: Spravato REMS: monitoring lasts at least 2 hours from the first device (domain.md, "Monitoring
-#: during and after administration", "Discharge — modified Aldrete" and the REMS form section).
+#: Spravato REMS: monitoring lasts at least 2 hours from the first device (docs/clinical-reference.md,
+#: "Monitoring during and after administration", "Discharge — modified Aldrete" and the REMS form section).
 ESKETAMINE_MIN_MONITORING_MINUTES = 120
 
 #: Spacing of a closing timepoint: the end of an infusion or of monitoring gets its own timepoint only
@@ -245,8 +247,8 @@ def _as_decimal(number: float) -> Decimal:
 def plausibility_errors(reading: Any) -> dict[str, str]:
     """Entries that cannot be right, as ``{field: message}``; empty when the reading is plausible.
 
-    Bounds are inclusive (``PLAUSIBLE``, from domain.md): SBP 50 is accepted, 49 refused. A diastolic
-    that is not below the systolic is refused on ``"dbp"`` (only checked when both are otherwise
+    Bounds are inclusive (``PLAUSIBLE``, from docs/clinical-reference.md): SBP 50 is accepted, 49 refused. A
+    diastolic that is not below the systolic is refused on ``"dbp"`` (only checked when both are otherwise
     plausible). Missing values (``None``) are not errors here: whether a value is required is the
     form's business. Works with a ``Reading`` or any object with the same attribute names.
     """
@@ -316,9 +318,9 @@ _DURING_RULES = (
 def vital_flags(reading: Any, thresholds: Mapping[str, Any] = DEFAULT_THRESHOLDS) -> list[Flag]:
     """Alerts for a reading taken during or after administration.
 
-    Defaults (domain.md, "Default alert thresholds" and "Pre-dose and hypotension defaults"): SBP > 180
-    or < 90, DBP > 110 or < 50, HR > 120 or < 50, SpO2 < 92 %, RR < 10 or > 24. Limits are exclusive:
-    SBP 180 and 90 are not flagged, 181 and 89 are. Message e.g. ``"SBP 85 below 90 (alert
+    Defaults (docs/clinical-reference.md, "Default alert thresholds" and "Pre-dose and hypotension defaults"):
+    SBP > 180 or < 90, DBP > 110 or < 50, HR > 120 or < 50, SpO2 < 92 %, RR < 10 or > 24. Limits are
+    exclusive: SBP 180 and 90 are not flagged, 181 and 89 are. Message e.g. ``"SBP 85 below 90 (alert
     threshold)"``. Values not taken (``None``) or not numbers raise nothing; a threshold set to ``None``
     is switched off. Temperature has no alert during administration.
     """
@@ -359,7 +361,7 @@ def pre_dose_check(
 ) -> tuple[str, list[Flag]]:
     """Baseline vitals before dosing: ``("ok" | "caution" | "hold", flags)``.
 
-    Defaults (domain.md, "Default alert thresholds", "Pre-dose and hypotension defaults" and
+    Defaults (docs/clinical-reference.md, "Default alert thresholds", "Pre-dose and hypotension defaults" and
     "Pre-session checklist": baseline vitals within limits):
 
     - SBP > 160 or DBP > 100: hold; SBP > 140 or DBP > 90: caution (140/90 ok, 160/100 a caution,
@@ -380,8 +382,8 @@ def pre_dose_check(
     ``"SBP 85 below 90 (pre-dose caution threshold)"``, ``"Temp 38.0 at or above 38 (pre-dose hold
     threshold)"``. A threshold set to ``None`` is switched off.
 
-    "hold" blocks dosing; domain.md: it is lifted only by a prescriber's written override later than
-    the reading that caused it (the caller's business, not this function's).
+    "hold" blocks dosing; docs/clinical-reference.md: it is lifted only by a prescriber's written override
+    later than the reading that caused it (the caller's business, not this function's).
     """
     sections = {name: _section(thresholds, name) for name in ("pre_dose_hold", "pre_dose_caution", "during")}
     status = "ok"
@@ -401,8 +403,8 @@ def pre_dose_check(
 
 
 def moaas_alert(score: int, thresholds: Mapping[str, Any] = DEFAULT_THRESHOLDS) -> bool:
-    """True when a MOAA/S score is a sedation safety alert: ≤ 2 by default (domain.md, "Sedation —
-    MOAA/S"). Raises ``ValueError`` for anything but a whole number 0–5."""
+    """True when a MOAA/S score is a sedation safety alert: ≤ 2 by default (docs/clinical-reference.md,
+    "Sedation — MOAA/S"). Raises ``ValueError`` for anything but a whole number 0–5."""
     if not isinstance(score, int) or isinstance(score, bool) or score not in MOAAS:
         raise ValueError(f"MOAA/S score must be a whole number from 0 to 5 (got {score!r}).")
     at_most = thresholds.get("moaas_alert_at_most", DEFAULT_THRESHOLDS["moaas_alert_at_most"])
@@ -413,7 +415,8 @@ def moaas_alert(score: int, thresholds: Mapping[str, Any] = DEFAULT_THRESHOLDS) 
 
 
 def aldrete_total(scores: Mapping[str, int]) -> int:
-    """Total of the five modified Aldrete items, 0–10 (domain.md, "Discharge — modified Aldrete score").
+    """Total of the five modified Aldrete items, 0–10 (docs/clinical-reference.md, "Discharge — modified
+    Aldrete score").
 
     Raises ``ValueError`` naming the problem when an item is missing, unknown, or not 0, 1 or 2.
     """
@@ -449,8 +452,8 @@ def discharge_ready(
 ) -> list[str]:
     """Reasons the patient may not leave yet; an empty list means ready for discharge.
 
-    domain.md, "Discharge — modified Aldrete score": modified Aldrete ≥ 9, or ≥ 8 with 2 for both
-    respiration and SpO2; vitals near baseline; alert and oriented; escort present; written
+    docs/clinical-reference.md, "Discharge — modified Aldrete score": modified Aldrete ≥ 9, or ≥ 8 with 2 for
+    both respiration and SpO2; vitals near baseline; alert and oriented; escort present; written
     instructions given. Spravato (route ``"intranasal"``): not before 120 minutes from the first device.
     Each condition must be exactly ``True``; ``None`` (not answered) counts as not met. An incomplete
     or invalid Aldrete score is a reason, not an exception. Raises ``ValueError`` for an unknown route
@@ -518,7 +521,7 @@ def expected_timepoints(
 ) -> list[tuple[int, str]]:
     """When vitals are due, as ``(minutes from dose start, label)`` pairs in order.
 
-    domain.md, "Monitoring during and after administration":
+    docs/clinical-reference.md, "Monitoring during and after administration":
 
     - IV ("BP every ~10 min during infusion, ~15 min after"): ``(0, "Pre-dose")``; every 10 minutes
       while the infusion runs, including its end (``"During infusion"``); then every 15 minutes counted
@@ -527,7 +530,7 @@ def expected_timepoints(
     - Intranasal esketamine ("BP before dosing, at ~40 min, and before discharge; monitoring ≥ 2 hours"):
       ``(0, "Before dosing")``, ``(40, "At 40 minutes")``, ``(monitoring_minutes, "Before discharge")``;
       ``monitoring_minutes`` below 120 is refused. ``infusion_minutes`` is ignored.
-    - IM, lozenge and KAP (no schedule in domain.md; the clinic's post-infusion cadence is used):
+    - IM, lozenge and KAP (no schedule in docs/clinical-reference.md; the post-infusion cadence is used):
       ``(0, "Pre-dose")``, then every 15 minutes (``"Monitoring"``).
 
     Closing points: the end of an infusion and the end of monitoring get a timepoint of their own only
@@ -606,8 +609,8 @@ def timepoint_status(
 # --- Spravato REMS patient monitoring form --------------------------------------------------------
 
 #: Fields of the Spravato REMS patient monitoring form that are always required, as ``(key, label)``
-#: (domain.md, "Spravato REMS patient monitoring form"). Yes/no fields hold booleans: ``False`` is an
-#: answer. Serious adverse events is free text ("None" when there were none).
+#: (docs/clinical-reference.md, "Spravato REMS patient monitoring form"). Yes/no fields hold booleans:
+#: ``False`` is an answer. Serious adverse events is free text ("None" when there were none).
 REMS_FIELDS = [
     ("patient_name", "Patient name"),
     ("patient_dob", "Patient date of birth"),
@@ -691,8 +694,8 @@ def _yes(value: Any) -> bool:
 def rems_missing(data: Mapping[str, Any]) -> list[str]:
     """What stops the Spravato REMS patient monitoring form from being signed; empty when complete.
 
-    domain.md, "Spravato REMS patient monitoring form": every field must be filled before the note is
-    signed. Returns, in form order, the label of each blank field in ``REMS_FIELDS``, plus:
+    docs/clinical-reference.md, "Spravato REMS patient monitoring form": every field must be filled before the
+    note is signed. Returns, in form order, the label of each blank field in ``REMS_FIELDS``, plus:
 
     - "Other dose (mg)" when the dose is "other" without a positive amount, and a reason when the dose
       is not 56, 84 or "other";

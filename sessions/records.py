@@ -66,7 +66,7 @@ _REMS_DETAILS = {
     "dissociation": "dissociation_details",
     "respiratory_depression": "respiratory_depression_details",
 }
-#: The REMS program asks for the form within 7 days of the session (domain.md).
+#: The REMS program asks for the form within 7 days of the session (docs/clinical-reference.md).
 REMS_SUBMIT_WITHIN = timedelta(days=7)
 
 YES, NO, BOX_YES, BOX_NO = "Yes", "No", "\u2612", "\u2610"
@@ -118,7 +118,7 @@ def _base_context(session, generated_by):
 def _pdf(template, context):
     from weasyprint import HTML
 
-    return HTML(string=render_to_string(template, context)).write_pdf()
+    return HTML(string=render_to_string(template, context)).write_pdf(pdf_tags=True)
 
 
 # --- Session record -------------------------------------------------------------------------------

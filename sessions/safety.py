@@ -16,9 +16,9 @@ A stop is lifted when what caused it is resolved (an alert acknowledged, a new r
 by a prescriber's written override (``SafetyOverride``), shown on the chart and printed on the session
 record. An override covers the stops it was given for, by key: a stop that arises later (a newer
 hold-level reading, a new alert, another decision) has a new key, so the treatment stops again. That is
-what "an override later than the reading" means in domain.md ("Pre-dose and hypotension defaults").
-Starting a chart is refused outright while the gate is closed: nothing is overridden before a chart
-exists.
+what "an override later than the reading" means in docs/clinical-reference.md ("Pre-dose and hypotension
+defaults"). Starting a chart is refused outright while the gate is closed: nothing is overridden before a
+chart exists.
 """
 
 from dataclasses import dataclass

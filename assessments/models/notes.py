@@ -1,8 +1,8 @@
 """Integration notes: the therapist's structured note after a session, signed and locked.
 
 Signed clinical notes lock; later changes are addenda, dated and attributed, beside the original
-(domain.md, "Privacy and security"). Only the summary the therapist chooses to share ever reaches
-the patient's portal; the note itself never does.
+(docs/clinical-reference.md, "Privacy and security"). Only the summary the therapist chooses to share ever
+reaches the patient's portal; the note itself never does.
 """
 
 from django.conf import settings

@@ -252,7 +252,7 @@ class Vitals:
 BASELINE = Vitals(0, 124, 78, 72, 98, 14, 36.7)
 
 #: Readings at every expected timepoint (sessions.monitoring.expected_timepoints), blood pressure
-#: rising a little towards 40 minutes and settling after (domain.md: the rise peaks around 40 min).
+#: rising a little towards 40 minutes and settling after (docs/clinical-reference.md: peaks near 40 min).
 VITALS = {
     # every 10 minutes during a 40-minute infusion, every 15 after, to 120 minutes
     "iv": [

@@ -110,41 +110,35 @@ def test_every_uuid_in_a_url_is_known_to_these_tests():
     assert not unknown, f"tell PATIENT_B_KWARGS (or CLINIC_KWARGS) how to find an object for {unknown}"
 
 
-@pytest.fixture
-def patient_b(patient_b, nurse):
-    """Patient B with one of every patient-scoped object: an assignment, a response, an alert, a
-    signed consent."""
+def give_one_of_everything(patient, nurse, *, room_name="Room A", days_ahead=5):
+    """One of every patient-scoped object: an assignment, a response with its risk alert, a signed
+    consent, an appointment, a plan, a treatment session and an integration note (the accessibility
+    check walks the same pages with the same data)."""
     from assessments.services import assign, current_version_for, submit_response
     from clinic.testing.factories import book_visit, sign_consent_for, treatment_plan
 
     version = current_version_for("PHQ-9")
-    assign(patient_b, version, due_date=date.today(), purpose="", by=nurse)
+    assign(patient, version, due_date=date.today(), purpose="", by=nurse)
     raw = {str(n): 1 for n in range(1, 10)} | {"10": 1}
-    submit_response(patient=patient_b, version=version, raw=raw, entered_by=nurse, mode="clinic")
+    submit_response(patient=patient, version=version, raw=raw, entered_by=nurse, mode="clinic")
+    sign_consent_for(patient, "iv")
+    visit = book_visit(patient, nurse, room_name=room_name, days_ahead=days_ahead)
+    treatment_plan(patient, nurse)
+    TreatmentSession.objects.create(appointment=visit, patient=patient, route="iv", started_by=nurse)
+    IntegrationNote.objects.create(patient=patient, author=nurse)
+    return patient
+
+
+@pytest.fixture
+def patient_b(patient_b, nurse):
+    give_one_of_everything(patient_b, nurse)
     assert patient_b.risk_alerts.exists()
-    sign_consent_for(patient_b, "iv")
-    visit = book_visit(patient_b, nurse)
-    treatment_plan(patient_b, nurse)
-    TreatmentSession.objects.create(appointment=visit, patient=patient_b, route="iv", started_by=nurse)
-    IntegrationNote.objects.create(patient=patient_b, author=nurse)
     return patient_b
 
 
 @pytest.fixture
 def patient_a(patient_a, nurse):
-    from assessments.services import assign, current_version_for, submit_response
-    from clinic.testing.factories import book_visit, sign_consent_for, treatment_plan
-
-    version = current_version_for("PHQ-9")
-    assign(patient_a, version, due_date=date.today(), purpose="", by=nurse)
-    raw = {str(n): 1 for n in range(1, 10)} | {"10": 1}
-    submit_response(patient=patient_a, version=version, raw=raw, entered_by=nurse, mode="clinic")
-    sign_consent_for(patient_a, "iv")
-    visit = book_visit(patient_a, nurse, room_name="Room B", days_ahead=6)
-    treatment_plan(patient_a, nurse)
-    TreatmentSession.objects.create(appointment=visit, patient=patient_a, route="iv", started_by=nurse)
-    IntegrationNote.objects.create(patient=patient_a, author=nurse)
-    return patient_a
+    return give_one_of_everything(patient_a, nurse, room_name="Room B", days_ahead=6)
 
 
 def test_there_are_patient_scoped_urls_to_check():

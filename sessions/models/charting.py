@@ -3,7 +3,7 @@
 A chart is written by a nurse and a prescriber during the session. Once both have signed it is
 locked: the chart and every reading, observation, adverse event and alert on it refuse to change
 (here, in every view and in admin), and corrections are addenda beside the original
-(domain.md, "Privacy and security": signed clinical notes lock; later changes are addenda).
+(docs/clinical-reference.md, "Privacy and security": signed clinical notes lock; later changes are addenda).
 """
 
 from datetime import timedelta
@@ -307,7 +307,7 @@ def flagged_fields(messages):
 
 class EsketamineDevice(ChartEntry):
     """One esketamine nasal spray device (28 mg) given, at ``taken_at``. The treatment gate is checked
-    before each one; they are at least 5 minutes apart (domain.md, "Routes and dosing")."""
+    before each one; they are at least 5 minutes apart (docs/clinical-reference.md, "Routes and dosing")."""
 
     session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="devices")
     number = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(3)])

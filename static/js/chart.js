@@ -12,3 +12,17 @@
     field.focus();
   });
 })();
+
+// After a reading (or the checklist) the page comes back at #vitals: the cursor goes to the vitals
+// form's first field, ready for the next reading, instead of the top of the page (36 Tabs away).
+// unsaved.js restores interrupted work after this has run (decrypting takes a moment) and then moves
+// the focus to what it restored, which is what should win.
+(function () {
+  "use strict";
+  if (window.location.hash !== "#vitals") { return; }
+  var section = document.getElementById("vitals");
+  var field = section && section.querySelector("form.vitals-entry input:not([type=hidden]), form.vitals-entry select");
+  if (!field || (document.activeElement && document.activeElement !== document.body)) { return; }
+  section.scrollIntoView({ block: "start" });
+  field.focus({ preventScroll: true });
+})();
