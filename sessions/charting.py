@@ -515,7 +515,8 @@ def order_dose(
         raise ChartingError("Only a prescriber can order the dose.")
     if session.is_administered:
         raise ChartingError("The dose has already been given.")
-    missing = not_ready_to_order(session, today=timezone.localdate(now) if now else None)
+    # The weight is judged on the day the session started (it may run past midnight).
+    missing = not_ready_to_order(session)
     if missing:
         raise ChartingError(*missing)
     _refuse_if_stopped(session, safety.GATE, now=now)

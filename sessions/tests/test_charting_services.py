@@ -1,6 +1,6 @@
 """Charting a treatment session through the services, step by step and whole (clinic.testing.charting)."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -500,3 +500,13 @@ def test_the_baseline_closes_when_the_dose_starts_even_before_the_booked_time(nu
     baseline.refresh_from_db()
     assert baseline.status == QuestionnaireAssignment.Status.EXPIRED
     assert baseline.expires_at == session.dose_started_at and baseline.is_expired
+
+
+def test_a_session_that_runs_past_midnight_keeps_the_weight_taken_that_evening(nurse, prescriber, patient_a):
+    import zoneinfo
+
+    local = zoneinfo.ZoneInfo(timezone.get_current_timezone_name())
+    yesterday = timezone.localdate() - timedelta(days=1)
+    start = timezone.make_aware(datetime.combine(yesterday, time(23, 52)), local)
+    session = charted_session(patient_a, nurse, prescriber, until="ordered", start=start)
+    assert session.is_ordered and timezone.localdate(session.ordered_at) != session.weight_measured_on
