@@ -21,6 +21,8 @@ from functools import reduce
 
 from django.db.models import Count, Max
 
+from patients.models import Patient
+
 __all__ = [
     "AlertKind",
     "kinds",
@@ -117,8 +119,6 @@ def open_total(user=None):
 def patients_with_open_alerts(user=None, limit=20):
     """``(patients, total)``: up to ``limit`` patients with open alerts, the most recent alert first,
     each with ``open_alert_count``; ``total`` is how many patients have one."""
-    from patients.models import Patient
-
     latest = {}
     counts = Counter()
     for kind in kinds(user):

@@ -13,6 +13,7 @@ from django import forms
 from django.utils import timezone
 
 from sessions.checklist import ANSWERS, checklist_for
+from sessions.dosing import plain
 from sessions.models import AdverseEvent, CadssItem, Vial
 from sessions.monitoring import ALDRETE_ITEM_NAMES, ALDRETE_ITEMS, ALDRETE_LABELS, CADSS_MAX, MOAAS
 
@@ -127,10 +128,6 @@ class VitalsForm(StyledForm):
             self.fields[name].widget.attrs.update(inputmode="decimal" if name == "temp_c" else "numeric")
 
 
-def _plain(number):
-    return format(number.normalize(), "f")
-
-
 class StockConcentrationField(forms.TypedChoiceField):
     """The stock concentrations of the vials in stock (unexpired, not empty): an order can only be for
     a concentration the nurse can draw. "50", "50.0" and "50.00" are the same choice."""
@@ -205,7 +202,7 @@ class OrderForm(StyledForm):
             )
             field = self.fields["concentration"]
             field.choices = [("", "No vial in stock" if not stock else "Choose")] + [
-                (_plain(c), f"{_plain(c)} mg/mL") for c in stock
+                (plain(c), f"{plain(c)} mg/mL") for c in stock
             ]
             field.help_text = (
                 "The concentrations of the vials in stock."
@@ -213,7 +210,7 @@ class OrderForm(StyledForm):
                 else "No ketamine vial is in stock: receive vials in the ledger first."
             )
             if len(stock) == 1:
-                field.initial = _plain(stock[0])
+                field.initial = plain(stock[0])
 
     def dose_kwargs(self):
         data = self.cleaned_data

@@ -40,6 +40,7 @@ from sessions.checklist import checklist_rows
 from sessions.flowsheet_chart import vitals_chart_svg
 from sessions.models import SessionAlert
 from sessions.models.charting import LOCKED_MESSAGE
+from sessions.refusals import Refusal
 
 
 def _session(patient, session_id):
@@ -132,7 +133,6 @@ def _context(request, session, **forms):
         "not_ready": charting.not_ready_to_order(session),
         "gate_stops": gate_stops,
         "hold_stops": hold_stops,
-        "holds": [stop.text for stop in hold_stops],
         "overrides": list(session.overrides.select_related("by")),
         "override_form": forms.pop("override_form", None),
         "devices": list(session.devices.select_related("recorded_by")),
@@ -197,7 +197,7 @@ def _step(request, session, form, form_key, record, success, anchor, **extra):
     if form.is_valid():
         try:
             record(form.cleaned_data)
-        except (ChartingError, safety.SafetyError) as error:
+        except Refusal as error:
             _refused(form, error)
         except ValidationError as error:  # a form's own cross-field check, raised while recording
             form.add_error(None, error)

@@ -36,6 +36,7 @@ from sessions.models import (
     VitalSignReading,
 )
 from sessions.models.charting import LOCKED_MESSAGE
+from sessions.refusals import Refusal
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +46,8 @@ CLOCK_SKEW = timedelta(minutes=2)
 EARLIEST_BEFORE_APPOINTMENT = timedelta(hours=2)
 
 
-class ChartingError(Exception):
+class ChartingError(Refusal):
     """Why a charting step was refused: every reason, each shown as it is."""
-
-    def __init__(self, *reasons):
-        self.reasons = [r for r in reasons if r]
-        super().__init__(" ".join(self.reasons))
 
 
 def _settings():

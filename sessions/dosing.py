@@ -56,6 +56,7 @@ __all__ = [
     "check_weight",
     "intranasal",
     "lozenge",
+    "plain",
     "propose_dilution",
     "weight_based",
     "weight_is_recent",
@@ -116,7 +117,7 @@ def _to_decimal(value, field: str) -> Decimal:
 def _positive(value, field: str) -> Decimal:
     number = _to_decimal(value, field)
     if number <= 0:
-        raise DoseError(f"{field} must be greater than zero, got {_plain(number)}")
+        raise DoseError(f"{field} must be greater than zero, got {plain(number)}")
     return number
 
 
@@ -125,7 +126,7 @@ def _in_range(value, field: str, bounds: tuple[Decimal, Decimal], unit: str, hin
     low, high = bounds
     if not low <= number <= high:
         raise DoseError(
-            f"{field} must be between {_plain(low)} and {_plain(high)} {unit}, got {_plain(number)}; {hint}"
+            f"{field} must be between {plain(low)} and {plain(high)} {unit}, got {plain(number)}; {hint}"
         )
     return number
 
@@ -134,13 +135,13 @@ def _whole(value, field: str, bounds: tuple[int, int], unit: str) -> int:
     number = _to_decimal(value, field)
     low, high = bounds
     if number != number.to_integral_value():
-        raise DoseError(f"{field} must be a whole number of {unit}, got {_plain(number)}")
+        raise DoseError(f"{field} must be a whole number of {unit}, got {plain(number)}")
     if not low <= number <= high:
-        raise DoseError(f"{field} must be between {low} and {high} {unit}, got {_plain(number)}")
+        raise DoseError(f"{field} must be between {low} and {high} {unit}, got {plain(number)}")
     return int(number)
 
 
-def _plain(number: Decimal, min_places: int = 0) -> str:
+def plain(number: Decimal, min_places: int = 0) -> str:
     """``Decimal`` as plain text, no exponent, at least ``min_places`` decimals: 1E+2 -> "100"."""
     number = number.normalize(_CONTEXT)
     if -number.as_tuple().exponent < min_places:
@@ -149,7 +150,7 @@ def _plain(number: Decimal, min_places: int = 0) -> str:
 
 
 def _mg_per_kg_text(number: Decimal) -> str:
-    return _plain(number, min_places=2)
+    return plain(number, min_places=2)
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,7 @@ class Dose:
 
 def _mg_over_limit(mg: Decimal, limits: Limits) -> list[str]:
     if mg > limits.max_mg:
-        return [f"{mg} mg is above the clinic maximum of {_plain(limits.max_mg)} mg"]
+        return [f"{mg} mg is above the clinic maximum of {plain(limits.max_mg)} mg"]
     return []
 
 
@@ -214,8 +215,8 @@ def _rate_resolution(value) -> Decimal:
     normal = number.normalize(_CONTEXT)
     if normal.as_tuple().digits != (1,) or not low <= number <= high:
         raise DoseError(
-            f"rate_resolution must be a power of ten from {_plain(low)} to {_plain(high)} mL/h "
-            f"(e.g. 0.1 for a syringe pump, 1 for a large-volume pump), got {_plain(number)}"
+            f"rate_resolution must be a power of ten from {plain(low)} to {plain(high)} mL/h "
+            f"(e.g. 0.1 for a syringe pump, 1 for a large-volume pump), got {plain(number)}"
         )
     return normal
 
@@ -290,15 +291,15 @@ def propose_dilution(*, mg, drug_volume_ml, minutes, rate_resolution) -> Dilutio
 
 
 def _percent(fraction: Decimal) -> str:
-    text = _plain(fraction * 100)
+    text = plain(fraction * 100)
     return f"+{text}" if fraction > 0 else text
 
 
 def _rate_warning(*, mg: Decimal, pump: _Pump, resolution: Decimal, diluted: bool) -> str:
     advice = "Use a larger final volume instead." if diluted else "Dilute the dose instead."
     return (
-        f"The pump rate {_plain(_RATE_TEXT_CONTEXT.plus(pump.exact_rate))} mL/h rounds to {pump.rate} mL/h "
-        f"at this pump's {_plain(resolution)} mL/h resolution: that gives {pump.delivered_mg} mg, "
+        f"The pump rate {plain(_RATE_TEXT_CONTEXT.plus(pump.exact_rate))} mL/h rounds to {pump.rate} mL/h "
+        f"at this pump's {plain(resolution)} mL/h resolution: that gives {pump.delivered_mg} mg, "
         f"not {mg} mg ({_percent(pump.deviation)} %). {advice}"
     )
 
@@ -347,7 +348,7 @@ def weight_based(
             final = _positive(final_volume_ml, "final_volume_ml")
             if final > MAX_FINAL_VOLUME_ML:
                 raise DoseError(
-                    f"final_volume_ml must be at most {_plain(MAX_FINAL_VOLUME_ML)} mL, got {_plain(final)}"
+                    f"final_volume_ml must be at most {plain(MAX_FINAL_VOLUME_ML)} mL, got {plain(final)}"
                 )
     else:
         if minutes is not None:
@@ -367,12 +368,12 @@ def weight_based(
         volume = exact_volume.quantize(_ML, rounding=ROUND_HALF_UP)
         if abs(volume - exact_volume) / exact_volume > VOLUME_ROUNDING_NOTE_FRACTION:
             notes.append(
-                f"Rounding the volume to 0.01 mL ({_plain(exact_volume)} -> {volume} mL) changes the dose "
-                f"by more than {_plain(VOLUME_ROUNDING_NOTE_FRACTION * 100)} %; use a more dilute concentration"
+                f"Rounding the volume to 0.01 mL ({plain(exact_volume)} -> {volume} mL) changes the dose "
+                f"by more than {plain(VOLUME_ROUNDING_NOTE_FRACTION * 100)} %; use a more dilute concentration"
             )
     if final is not None and final <= volume:
         raise DoseError(
-            f"final_volume_ml ({_plain(final)} mL) must be more than the drug volume ({volume} mL)"
+            f"final_volume_ml ({plain(final)} mL) must be more than the drug volume ({volume} mL)"
         )
 
     pump = dilution = warning = proposal = None
@@ -426,7 +427,7 @@ def intranasal(*, dose_mg, limits: Limits) -> Dose:
         if devices != devices.to_integral_value():
             raise DoseError(
                 f"Esketamine comes in 28 mg devices; dose_mg must be a multiple of 28 (28, 56 or 84 mg), "
-                f"got {_plain(dose)}"
+                f"got {plain(dose)}"
             )
         mg = dose.quantize(_MG, rounding=ROUND_HALF_UP)
     device_count = int(devices)
@@ -460,7 +461,7 @@ def lozenge(*, count, strength_mg, limits: Limits) -> Dose:
         devices=None,
         minutes=None,
         over_limit=tuple(_mg_over_limit(mg, limits)),
-        notes=(f"{lozenges} {noun} × {_plain(strength)} mg",),
+        notes=(f"{lozenges} {noun} × {plain(strength)} mg",),
     )
 
 

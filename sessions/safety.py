@@ -32,6 +32,7 @@ from patients.review import may_treat
 from sessions import monitoring
 from sessions.checklist import checklist_rows
 from sessions.models import SafetyOverride, TreatmentSession
+from sessions.refusals import Refusal
 
 GATE, HOLD = SafetyOverride.Kind.GATE, SafetyOverride.Kind.HOLD
 
@@ -39,12 +40,8 @@ GATE, HOLD = SafetyOverride.Kind.GATE, SafetyOverride.Kind.HOLD
 MEASURES = ("sbp", "dbp", "hr", "spo2", "rr", "temp_c")
 
 
-class SafetyError(Exception):
+class SafetyError(Refusal):
     """Why an override was refused."""
-
-    def __init__(self, *reasons):
-        self.reasons = [r for r in reasons if r]
-        super().__init__(" ".join(self.reasons))
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from simple_history.models import HistoricalRecords
 
 from clinic.models import ExternalIdModel
 from patients.models import Patient
+from sessions.dosing import plain
 from sessions.models.appointments import Appointment
 from sessions.models.ledger import LedgerEntry, Vial
 from sessions.monitoring import CADSS_MAX, PLAUSIBLE, Reading
@@ -196,7 +197,7 @@ class TreatmentSession(ExternalIdModel):
     @property
     def rate_resolution_text(self):
         step = self.ordered_rate_resolution
-        return "" if step is None else format(step.normalize(), "f")
+        return "" if step is None else plain(step)
 
     @property
     def infusion_end(self):

@@ -46,7 +46,7 @@
       window.location.assign(body.dataset.pageUrl || window.location.pathname + window.location.search);
     }
     // First keep a copy of whatever is typed and not saved (encrypting it takes a moment).
-    var kept = window.ClinicUnsaved ? window.ClinicUnsaved.keepAllTyped("interrupted") : Promise.resolve();
+    var kept = window.ClinicUnsaved ? window.ClinicUnsaved.keepAllTyped() : Promise.resolve();
     Promise.race([kept, new Promise(function (done) { window.setTimeout(done, 2000); })]).then(go, go);
   }
   function activity(event) {

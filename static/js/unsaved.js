@@ -110,21 +110,21 @@
     });
   }
 
-  function write(name, copy, state) {
+  function write(name, copy) {
     try {
       store.setItem(key(name), JSON.stringify({
-        state: state, at: copy.at, submission: copy.submission, iv: copy.iv, data: copy.data
+        at: copy.at, submission: copy.submission, iv: copy.iv, data: copy.data
       }));
     } catch (e) { /* storage full or refused: the fields still hold the values */ }
   }
 
-  function keep(form, state) {
+  function keep(form) {
     // Written at once from the latest sealed copy (the page may be about to go), then again when
     // the current values are sealed. The returned promise resolves when the copy is up to date.
     if (!store || !user) { return Promise.resolve(); }
     var name = form.dataset.unsaved;
-    if (sealed[name]) { write(name, sealed[name], state); }
-    return seal(form).then(function (copy) { if (copy) { write(name, copy, state); } });
+    if (sealed[name]) { write(name, sealed[name]); }
+    return seal(form).then(function (copy) { if (copy) { write(name, copy); } });
   }
 
   function open(copy) {
@@ -137,10 +137,10 @@
 
   function forget(form) { if (store && user) { store.removeItem(key(form.dataset.unsaved)); } }
 
-  function keepAllTyped(state, except) {
+  function keepAllTyped(except) {
     var pending = [];
     document.querySelectorAll("form[data-unsaved]").forEach(function (form) {
-      if (form !== except && typedSomething(form)) { pending.push(keep(form, state)); }
+      if (form !== except && typedSomething(form)) { pending.push(keep(form)); }
     });
     return Promise.all(pending);
   }
@@ -188,7 +188,7 @@
     form.insertBefore(note, form.firstChild);
     form.dataset.typedAt = String(copy.at);
     // Keep the copy until the server says it is saved: it is still what nobody has saved.
-    keep(form, "interrupted");
+    keep(form);
     if (!restore.focused) { restore.focused = true; form.scrollIntoView({ block: "center" }); note.focus(); }
   }
 
@@ -277,13 +277,13 @@
       link.textContent = message.signIn ? "Sign in again" : "Reload the page";
       link.addEventListener("click", function (event) {
         event.preventDefault();
-        keepAllTyped("interrupted").then(function () { window.location.assign(link.href); });
+        keepAllTyped().then(function () { window.location.assign(link.href); });
       });
       box.appendChild(link);
     }
     place.insertBefore(box, place.firstChild);
-    if (form && form.dataset.unsaved) { keep(form, "interrupted"); }
-    keepAllTyped("interrupted");
+    if (form && form.dataset.unsaved) { keep(form); }
+    keepAllTyped();
   }
 
   function clearFailure(elt) {
@@ -306,7 +306,7 @@
     var form = event.detail.elt;
     if (form && form.tagName === "FORM" && form.dataset.unsaved &&
         (event.detail.requestConfig.verb || "").toLowerCase() !== "get") {
-      keep(form, "sent");
+      keep(form);
     }
   });
   // Before the answer is swapped in (the form may be replaced by it, and events on a removed element
@@ -321,7 +321,7 @@
       forget(form);
     }
     if (detail.xhr.getResponseHeader("HX-Refresh") === "true") {
-      keepAllTyped("interrupted", form);  // the reload must not lose what is typed in the other forms
+      keepAllTyped(form);  // the reload must not lose what is typed in the other forms
     }
   });
 
@@ -339,7 +339,7 @@
   body.addEventListener("submit", function (event) {
     var form = event.target;
     // Only a form with a submission id: the next page can then say whether it was saved.
-    if (form.dataset && form.dataset.unsaved && submissionOf(form)) { keep(form, "sent"); }
+    if (form.dataset && form.dataset.unsaved && submissionOf(form)) { keep(form); }
   });
 
   window.ClinicUnsaved = { keepAllTyped: keepAllTyped };
