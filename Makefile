@@ -47,6 +47,7 @@ run: run-packages $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 test: system-packages lint
 	$(BIN)/python manage.py makemigrations --check --dry-run

@@ -66,7 +66,7 @@ def _fast_and_eager(settings, tmp_path):
 
 
 def _staff(role):
-    from clinic.testing.factories import UserFactory
+    from testing.factories import UserFactory
 
     return UserFactory(email=f"{role.lower().replace(' ', '')}@test.example", roles=[role])
 
@@ -111,7 +111,7 @@ def staff_by_role(administrator, prescriber, nurse, therapist, front_desk):
 
 
 def _portal_patient(email):
-    from clinic.testing.factories import PatientFactory, UserFactory
+    from testing.factories import PatientFactory, UserFactory
 
     patient = PatientFactory(email=email)
     patient.user = UserFactory(

@@ -11,17 +11,13 @@ from django.utils.timezone import localtime
 from assessments import scoring
 from assessments.models import (
     AssessmentResponse,
-    FollowUpRule,
+    AssessmentSettings,
     Instrument,
     InstrumentVersion,
-    IntegrationNote,
-    NoteAddendum,
-    NoteTemplate,
-    QuestionnaireNotice,
     RiskAlert,
 )
 from assessments.services import create_local_version
-from clinic.admin import LabelledListEditable, RecordAdmin
+from clinic.admin import RecordAdmin, SingletonSettingsAdmin
 
 
 class NewVersionForm(forms.ModelForm):
@@ -109,42 +105,6 @@ class InstrumentAdmin(admin.ModelAdmin):
         return redirect("admin:assessments_instrument_change", obj.pk)
 
 
-@admin.register(FollowUpRule)
-class FollowUpRuleAdmin(LabelledListEditable, admin.ModelAdmin):
-    list_display = (
-        "name",
-        "appointment_kind",
-        "instrument",
-        "trigger",
-        "hours_after",
-        "every_days",
-        "indication",
-        "is_active",
-    )
-    list_filter = ("appointment_kind", "trigger", "instrument", "is_active")
-    list_editable = ("is_active",)
-    fields = (
-        "name",
-        "appointment_kind",
-        "instrument",
-        "trigger",
-        "hours_after",
-        "every_days",
-        "indication",
-        "is_active",
-    )
-
-
-@admin.register(QuestionnaireNotice)
-class QuestionnaireNoticeAdmin(RecordAdmin):
-    """Each questionnaire e-mail and whether it went out; failures show their last error."""
-
-    list_display = ("assignment", "number", "due_at", "status", "attempts", "sent_at", "last_error")
-    list_filter = ("status",)
-    list_select_related = ("assignment__version__instrument",)
-    readonly_fields = [field.name for field in QuestionnaireNotice._meta.fields]
-
-
 @admin.register(InstrumentVersion)
 class InstrumentVersionAdmin(RecordAdmin):
     list_display = ("instrument", "version", "source", "created_at", "created_by")
@@ -172,46 +132,6 @@ class RiskAlertAdmin(RecordAdmin):
 # records written in the application, shown here read-only to those allowed to view them.
 
 
-@admin.register(NoteTemplate)
-class NoteTemplateAdmin(admin.ModelAdmin):
-    list_display = ("name", "description", "is_active")
-    list_filter = ("is_active",)
-    search_fields = ("name", "description")
-    fieldsets = (
-        (None, {"fields": ("name", "description", "is_active")}),
-        (
-            "Prompts shown under each section of a note",
-            {"fields": ("experience", "themes", "insights", "emotional_state", "goals", "practices", "plan")},
-        ),
-        ("Prompt for the summary the patient reads", {"fields": ("summary",)}),
-    )
-
-
-class NoteAddendumInline(admin.TabularInline):
-    model = NoteAddendum
-    fields = ("created_at", "author", "reason", "text")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(IntegrationNote)
-class IntegrationNoteAdmin(RecordAdmin):
-    list_display = ("patient", "author", "status", "created_at", "signed_at", "summary_shared_at")
-    list_filter = ("status",)
-    list_select_related = ("patient", "author")
-    readonly_fields = [field.name for field in IntegrationNote._meta.fields]
-    inlines = [NoteAddendumInline]
-
-
-@admin.register(NoteAddendum)
-class NoteAddendumAdmin(RecordAdmin):
-    list_display = ("note", "author", "reason", "created_at")
-    list_select_related = ("note", "author")
-    readonly_fields = [field.name for field in NoteAddendum._meta.fields]
+@admin.register(AssessmentSettings)
+class AssessmentSettingsAdmin(SingletonSettingsAdmin):
+    fieldsets = (("Outcomes", {"fields": ("outcome_min_followups",)}),)

@@ -13,9 +13,10 @@ from assessments.models import (
     Instrument,
     InstrumentVersion,
     QuestionnaireAssignment,
-    QuestionnaireNotice,
     RiskAlert,
 )
+from assessments.signals import assignment_closed
+from patients.models import Patient
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ def submit_response(
                 QuestionnaireAssignment.objects.filter(pk=assignment.pk).update(
                     status=QuestionnaireAssignment.Status.COMPLETED, draft={}
                 )
-                QuestionnaireNotice.cancel_unsent(pk=assignment.pk)
+                assignment_closed.send(sender=QuestionnaireAssignment, assignment_ids=[assignment.pk])
     except IntegrityError:
         # Two submissions raced past the checks above; the unique constraints kept one.
         first = (
@@ -283,8 +284,6 @@ class OutcomeRow:
 def clinic_outcomes(min_followups):
     """Among patients with a baseline and at least `min_followups` later scores on an instrument,
     how many responded and remitted, by instrument and planned treatment route."""
-    from patients.models import Patient
-
     responses = AssessmentResponse.objects.select_related("version__instrument", "patient").order_by(
         "completed_at", "pk"
     )
@@ -302,3 +301,18 @@ def clinic_outcomes(min_followups):
                 row.remitted += bool(course.remitted)
                 row.remission_defined = course.remitted is not None
     return sorted(rows.values(), key=lambda row: (row.instrument, row.route != "All routes", row.route))
+
+
+def withdraw(assignment, *, by):
+    """Take a pending questionnaire off the portal. False if it was already answered or withdrawn."""
+    with transaction.atomic():
+        updated = QuestionnaireAssignment.objects.filter(
+            pk=assignment.pk, status=QuestionnaireAssignment.Status.PENDING
+        ).update(
+            status=QuestionnaireAssignment.Status.CANCELLED,
+            cancelled_at=timezone.now(),
+            cancelled_by=by,
+        )
+        if updated:
+            assignment_closed.send(sender=QuestionnaireAssignment, assignment_ids=[assignment.pk])
+    return bool(updated)

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from assessments import scoring
 from assessments.forms import AcknowledgeAlertForm, AssignForm, QuestionnaireForm, field_name
-from assessments.models import AssessmentResponse, QuestionnaireAssignment, QuestionnaireNotice
+from assessments.models import AssessmentResponse, AssessmentSettings, QuestionnaireAssignment
 from assessments.reports import course_chart, progress_report_pdf
 from assessments.services import (
     CLOSED_MESSAGE,
@@ -25,11 +25,12 @@ from assessments.services import (
     patient_courses,
     save_draft,
     submit_response,
+    withdraw,
 )
 from clinic import roles
-from clinic.access import patient_view, staff_view
-from clinic.models import ClinicSettings
+from clinic.models import OutboxMessage
 from patients import alerts
+from patients.access import patient_view, staff_view
 
 # Staff: a patient's measures --------------------------------------------------------------------
 
@@ -46,9 +47,7 @@ def patient_measures(request, patient):
             "courses": [(course, course_chart(course)) for course in courses],
             "pending": patient.assignments.filter(status=QuestionnaireAssignment.Status.PENDING)
             .select_related("version__instrument", "assigned_by")
-            .annotate(
-                sent_notices=Count("notices", filter=Q(notices__status=QuestionnaireNotice.Status.SENT))
-            )
+            .annotate(sent_notices=Count("notices", filter=Q(notices__status=OutboxMessage.Status.SENT)))
             .order_by("due_date", "available_at"),
             "missed": patient.assignments.filter(status=QuestionnaireAssignment.Status.EXPIRED)
             .select_related("version__instrument")
@@ -149,15 +148,7 @@ def assign_questionnaire(request, patient):
 @require_POST
 def cancel_assignment(request, patient, assignment_id):
     assignment = get_object_or_404(patient.assignments, external_id=assignment_id)
-    updated = QuestionnaireAssignment.objects.filter(
-        pk=assignment.pk, status=QuestionnaireAssignment.Status.PENDING
-    ).update(
-        status=QuestionnaireAssignment.Status.CANCELLED,
-        cancelled_at=timezone.now(),
-        cancelled_by=request.user,
-    )
-    if updated:
-        QuestionnaireNotice.cancel_unsent(pk=assignment.pk)
+    if withdraw(assignment, by=request.user):
         messages.success(request, f"{assignment.version.instrument.code} removed from the portal.")
     else:
         messages.info(request, "That questionnaire was already completed or cancelled.")
@@ -244,7 +235,7 @@ def alert_list(request):
 
 @staff_view(roles.VIEW_OUTCOMES)
 def outcomes(request):
-    settings_ = ClinicSettings.load()
+    settings_ = AssessmentSettings.load()
     try:
         minimum = max(1, min(52, int(request.GET.get("min_followups", settings_.outcome_min_followups))))
     except ValueError:

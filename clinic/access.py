@@ -1,14 +1,12 @@
-"""Who may see what. Every patient-scoped view asks here; nothing filters by owner ad hoc."""
+"""What every view needs before it knows anything clinical: signing in again, and public views.
 
-from functools import wraps
+Who may see which patient is the patients layer's (patients/access.py)."""
+
 from urllib.parse import urlsplit
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.utils.http import url_has_allowed_host_and_scheme
-
-from patients.models import Patient
 
 
 def sign_in_again(request):
@@ -27,70 +25,6 @@ def sign_in_again(request):
         allowed = url_has_allowed_host_and_scheme(referer, {request.get_host()}, request.is_secure())
         next_url = urlsplit(referer).path if referer and allowed else "/"
     return redirect_to_login(next_url)
-
-
-def get_patient_for(user, external_id, perm):
-    """The patient with this external id if `user` may use it for `perm`.
-
-    A patient login reaches only its own record, and another patient's id is a 404 whatever the
-    view, so one patient cannot learn that another exists. Staff need the permission (403 without).
-    """
-    patient = Patient.objects.filter(external_id=external_id).first()
-    if patient is None:
-        raise Http404("No such patient.")
-    own = user.patient_record
-    if own is not None:
-        if own.pk != patient.pk:
-            raise Http404("No such patient.")
-        raise PermissionDenied
-    if not user.has_perm(perm):
-        raise PermissionDenied
-    return patient
-
-
-def staff_view(perm):
-    """A view for clinic staff holding `perm`: anonymous users go to login, others get 403.
-
-    The permission is kept on the view (`required_permission`) so tests can walk the URLconf and
-    check every role against it.
-    """
-
-    def decorate(view):
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            user = request.user
-            if not user.is_authenticated:
-                return sign_in_again(request)
-            if "patient_id" in kwargs:
-                kwargs["patient"] = get_patient_for(user, kwargs.pop("patient_id"), perm)
-            elif not user.is_clinic_staff or not user.has_perm(perm):
-                raise PermissionDenied
-            if not user.is_clinic_staff:
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        wrapper.required_permission = perm
-        wrapper.audience = "staff"
-        return wrapper
-
-    return decorate
-
-
-def patient_view(view):
-    """A portal view: the signed-in patient's own record is passed as `patient`."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        user = request.user
-        if not user.is_authenticated:
-            return sign_in_again(request)
-        patient = user.patient_record
-        if patient is None:
-            raise PermissionDenied
-        return view(request, *args, patient=patient, **kwargs)
-
-    wrapper.audience = "patient"
-    return wrapper
 
 
 def public_view(view):

@@ -103,75 +103,28 @@ class UserAdmin(DjangoUserAdmin):
             User.objects.filter(pk=user.pk).update(is_staff=is_staff)
 
 
-@admin.register(ClinicSettings)
-class ClinicSettingsAdmin(SimpleHistoryAdmin):
-    fieldsets = (
-        ("Clinic", {"fields": ("name", "phone", "email", "address")}),
-        ("Sign-in", {"fields": ("staff_idle_minutes", "patient_idle_minutes", "invitation_valid_hours")}),
-        ("Intake", {"fields": ("intake_self_verification",)}),
-        (
-            "Questionnaires and outcomes",
-            {"fields": ("crisis_line", "emergency_number", "outcome_min_followups")},
-        ),
-        (
-            "Appointments and reminders",
-            {
-                "fields": (
-                    "reminder_hours",
-                    "sms_reminders",
-                    "quiet_hours_start",
-                    "quiet_hours_end",
-                    "cancellation_window_hours",
-                )
-            },
-        ),
-        (
-            "Dosing limits",
-            {
-                "fields": (
-                    "max_mg_per_kg",
-                    "max_dose_mg",
-                    "max_esketamine_mg",
-                    "weight_valid_days",
-                    "pump_rate_resolution",
-                )
-            },
-        ),
-        (
-            "Before the dose: hold and caution",
-            {
-                "description": "A reading before the dose past a hold level holds dosing (and raises an "
-                "alert) until a prescriber overrides it with a written reason after that reading; a "
-                "caution is shown, not enforced. Shown wherever they are applied.",
-                "fields": (
-                    ("hold_sbp", "hold_dbp"),
-                    ("caution_sbp", "caution_dbp"),
-                    ("hold_spo2_below", "caution_spo2_below"),
-                    ("hold_hr_above", "hold_hr_below", "caution_hr_above"),
-                    ("hold_rr_below", "hold_rr_above"),
-                    "hold_temp_c",
-                ),
-            },
-        ),
-        (
-            "During and after the dose: alerts",
-            {
-                "description": "A value past one of these raises an alert that must be acknowledged.",
-                "fields": (
-                    "monitoring_minutes",
-                    ("alert_sbp_above", "alert_dbp_above"),
-                    ("alert_sbp_below", "alert_dbp_below"),
-                    ("alert_hr_above", "alert_hr_below"),
-                    "alert_spo2_below",
-                    ("alert_rr_below", "alert_rr_above"),
-                    "moaas_alert_at_most",
-                ),
-            },
-        ),
-    )
+class SingletonSettingsAdmin(SimpleHistoryAdmin):
+    """The admin of a one-row settings model (clinic.models.SingletonSettings): no second row, no
+    delete. Each layer registers its own (Patients › Patient settings, Treatment sessions › Charting
+    settings, …)."""
 
     def has_add_permission(self, request):
-        return not ClinicSettings.objects.exists()
+        return not self.model.objects.exists()
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ClinicSettings)
+class ClinicSettingsAdmin(SingletonSettingsAdmin):
+    fieldsets = (
+        ("Clinic", {"fields": ("name", "phone", "email", "address")}),
+        (
+            "Shown to patients",
+            {
+                "description": "In the portal and in questionnaire e-mails.",
+                "fields": ("crisis_line", "emergency_number"),
+            },
+        ),
+        ("Sign-in", {"fields": ("staff_idle_minutes", "patient_idle_minutes")}),
+    )

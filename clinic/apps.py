@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class ClinicConfig(AppConfig):
@@ -6,4 +7,13 @@ class ClinicConfig(AppConfig):
     verbose_name = "Clinic"
 
     def ready(self):
-        from clinic import checks  # noqa: F401  (registers the deploy checks)
+        from clinic import (
+            checks,  # noqa: F401  (registers the deploy checks)
+            role_sync,
+        )
+
+        # Groups get exactly the permissions clinic/roles.py lists, after every migrate (and flush);
+        # no data migration per role change. See clinic/role_sync.py.
+        post_migrate.connect(
+            role_sync.sync_roles_after_migrate, sender=self, dispatch_uid="clinic.sync_roles"
+        )

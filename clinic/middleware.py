@@ -1,5 +1,7 @@
 import time
 
+from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpResponse
@@ -57,8 +59,6 @@ class StaffMFAMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from django.conf import settings
-
         user = request.user
         if (
             settings.REQUIRE_STAFF_MFA
@@ -76,6 +76,4 @@ class StaffMFAMiddleware:
 
 
 def _has_totp(user):
-    from allauth.mfa.models import Authenticator
-
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()

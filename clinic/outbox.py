@@ -12,9 +12,19 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from sessions.reminder_times import backoff
-
 log = logging.getLogger(__name__)
+
+
+def backoff(attempts: int, *, base_seconds: int = 60, cap_seconds: int = 3600) -> timedelta:
+    """Wait before the next try after ``attempts`` failures: ``base * 2**(attempts - 1)``, at most the cap."""
+    if attempts < 1:
+        raise ValueError(f"attempts must be at least 1, not {attempts}")
+    if base_seconds <= 0 or cap_seconds <= 0:
+        raise ValueError("base_seconds and cap_seconds must be positive")
+    # Limit the exponent so a huge attempt count cannot build a huge integer; past this the cap applies.
+    exponent = min(attempts - 1, cap_seconds.bit_length())
+    return timedelta(seconds=min(base_seconds * 2**exponent, cap_seconds))
+
 
 #: A row left "sending" this long (a worker died mid-send) is claimed again.
 STALE_CLAIM = timedelta(minutes=10)

@@ -1,8 +1,18 @@
 """Staff roles and what each may do: the one place that says it.
 
-Groups and their permissions are written to the database by data migrations; a test checks that
-the database matches ROLE_PERMISSIONS, so a migration that grants a new permission is the only way
-to change a role.
+A capability is a public UPPER_CASE constant below whose value is a permission string
+("app_label.codename"), e.g. ``CHART_SESSION``. Everything else names it, never the string:
+views ask ``user.has_perm(roles.CHART_SESSION)``, templates ask ``{% if user|can:"CHART_SESSION" %}``
+(``{% load roles %}``, clinic/templatetags/roles.py; an unknown name is an error, not False), and
+tests use the same constants. CAPABILITIES maps each name to its permission string.
+
+ROLE_PERMISSIONS is what each group holds, exactly. After every ``migrate`` (post_migrate,
+clinic/role_sync.py) each group listed here is created if missing and given exactly these
+permissions: missing ones are granted, any other is revoked. So a change here (a new grant, a
+revoked one, a model moved to another app) reaches the database on the next ``migrate``, with no
+migration of its own; a string that names no installed model's permission stops ``migrate`` with
+an error (and fails ``manage.py check``). The role migrations in clinic/migrations (0002_roles to
+0012_integration_roles) are history from before this sync; leave them as they are.
 """
 
 ADMINISTRATOR = "Administrator"
@@ -57,19 +67,19 @@ SIGN_SESSION = "treatment_sessions.sign_session"
 ADD_ADDENDUM = "treatment_sessions.add_sessionaddendum"
 _CHARTING = [VIEW_SESSION, START_SESSION, CHART_SESSION, SIGN_SESSION, ADD_ADDENDUM]
 
-VIEW_NOTE = "assessments.view_integrationnote"
-WRITE_NOTE = "assessments.add_integrationnote"
-SIGN_NOTE = "assessments.sign_integrationnote"
-ADD_NOTE_ADDENDUM = "assessments.add_noteaddendum"
-VIEW_CASELOAD = "assessments.view_caseload"
+VIEW_NOTE = "treatment_sessions.view_integrationnote"
+WRITE_NOTE = "treatment_sessions.add_integrationnote"
+SIGN_NOTE = "treatment_sessions.sign_integrationnote"
+ADD_NOTE_ADDENDUM = "treatment_sessions.add_noteaddendum"
+VIEW_CASELOAD = "treatment_sessions.view_caseload"
 _INTEGRATION = [VIEW_NOTE, WRITE_NOTE, SIGN_NOTE, ADD_NOTE_ADDENDUM, VIEW_CASELOAD]
 _FOLLOW_UP_ADMIN = [
     *(
-        f"assessments.{action}_{model}"
+        f"treatment_sessions.{action}_{model}"
         for model in ("notetemplate", "followuprule")
         for action in ("view", "add", "change", "delete")
     ),
-    "assessments.view_questionnairenotice",
+    "treatment_sessions.view_questionnairenotice",
 ]
 
 _MEASUREMENT = [
@@ -93,6 +103,19 @@ ROLE_PERMISSIONS = {
         "clinic.view_clinicsettings",
         "clinic.change_clinicsettings",
         "clinic.view_historicalclinicsettings",
+        # Each layer's own settings (clinic.models.SingletonSettings), edited in Django admin.
+        "patients.view_patientsettings",
+        "patients.change_patientsettings",
+        "patients.view_historicalpatientsettings",
+        "assessments.view_assessmentsettings",
+        "assessments.change_assessmentsettings",
+        "assessments.view_historicalassessmentsettings",
+        "treatment_sessions.view_schedulingsettings",
+        "treatment_sessions.change_schedulingsettings",
+        "treatment_sessions.view_historicalschedulingsettings",
+        "treatment_sessions.view_chartingsettings",
+        "treatment_sessions.change_chartingsettings",
+        "treatment_sessions.view_historicalchartingsettings",
         "patients.view_portalinvitation",
         VIEW_OUTCOMES,
         "assessments.view_instrument",
@@ -153,4 +176,11 @@ ROLE_PERMISSIONS = {
         *_INTEGRATION,
     ],
     FRONT_DESK: [*_REGISTER_PATIENTS, VIEW_INTAKE, CHANGE_INTAKE, WITNESS_CONSENT, *_SCHEDULING],
+}
+
+# Every capability by name, for the template filter (``user|can:"NAME"``) and for tests.
+CAPABILITIES = {
+    name: value
+    for name, value in list(globals().items())
+    if name.isupper() and not name.startswith("_") and isinstance(value, str) and "." in value
 }

@@ -60,10 +60,13 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "simple_history",
+    # The project's own apps, lowest layer first (see "Layout" in README.md).
     "clinic",
     "patients",
-    "sessions.apps.TreatmentSessionsConfig",
     "assessments",
+    "sessions.apps.TreatmentSessionsConfig",
+    "portal",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -202,7 +205,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
 }
-SMS_BACKEND = env_str("SMS_BACKEND", "sessions.sms.ConsoleBackend")
+SMS_BACKEND = env_str("SMS_BACKEND", "sessions.scheduling.sms.ConsoleBackend")
 
 # E-mail ----------------------------------------------------------------------------------------
 globals().update(env_email("EMAIL_URL", VAR_DIR / "mail"))

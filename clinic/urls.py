@@ -14,9 +14,10 @@ urlpatterns = [
     path("session/keepalive/", views.keepalive, name="keepalive"),
     path("accounts/", include("allauth.urls")),
     path("patients/", include("patients.urls")),
-    path("portal/", include("patients.portal_urls")),
+    path("portal/", include("portal.urls")),
     path("", include("assessments.urls")),
     path("", include("sessions.urls")),
+    path("", include("sessions.integration.urls")),
     path("admin/", admin.site.urls),
 ]
 

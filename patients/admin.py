@@ -2,11 +2,12 @@ from django.contrib import admin
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from clinic.admin import LabelledListEditable, RecordAdmin
+from clinic.admin import LabelledListEditable, RecordAdmin, SingletonSettingsAdmin
 from patients.models import (
     ConsentDocument,
     ConsentSignature,
     Patient,
+    PatientSettings,
     PortalInvitation,
     ScreeningDecision,
     ScreeningRule,
@@ -117,3 +118,11 @@ class ConsentSignatureAdmin(RecordAdmin):
     list_display = ("patient", "document", "typed_name", "signed_at", "on_clinic_tablet")
     list_select_related = ("patient", "document")
     readonly_fields = [field.name for field in ConsentSignature._meta.fields]
+
+
+@admin.register(PatientSettings)
+class PatientSettingsAdmin(SingletonSettingsAdmin):
+    fieldsets = (
+        ("Intake", {"fields": ("intake_self_verification",)}),
+        ("Portal", {"fields": ("invitation_valid_hours",)}),
+    )

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
 
+from django.db import models
 from django.db.models import Count, Max
 
 from patients.models import Patient
@@ -33,6 +34,13 @@ __all__ = [
     "patients_with_open_alerts",
     "register",
 ]
+
+
+class AlertQuerySet(models.QuerySet):
+    """The questions every kind of alert answers the same way (RiskAlert, SessionAlert)."""
+
+    def open(self):
+        return self.filter(acknowledged_at__isnull=True)
 
 
 @dataclass(frozen=True)
@@ -56,7 +64,7 @@ class AlertKind:
     related: tuple = ()
 
     def open(self):
-        return self.model.objects.filter(acknowledged_at__isnull=True)
+        return self.model.objects.open()
 
     def patient_of(self, alert):
         return reduce(getattr, self.patient_field.split("__"), alert)

@@ -3,6 +3,7 @@ from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
 from django import forms
 from django.contrib.auth import password_validation
 
+from clinic.models import User
 from patients.models import Patient
 
 
@@ -102,8 +103,6 @@ class SetPortalPasswordForm(forms.Form):
         if first and second and first != second:
             self.add_error("password2", "The two passwords differ.")
         elif first:
-            from clinic.models import User
-
             try:
                 password_validation.validate_password(first, User(email=self.email))
             except forms.ValidationError as error:

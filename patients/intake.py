@@ -10,9 +10,8 @@ from django import forms
 from django.db import transaction
 from django.utils import timezone
 
-from clinic.models import ClinicSettings
 from patients import screening
-from patients.models import Intake, IntakeSection
+from patients.models import Intake, IntakeSection, PatientSettings
 
 YES_NO_UNSURE = [("yes", "Yes"), ("no", "No"), ("unsure", "Not sure")]
 ICD10 = re.compile(r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-TV-Z]{1,4})?$")
@@ -310,7 +309,7 @@ def verify_section(section, user):
 def verify_sections(sections, user):
     """Verify several sections at once under the clinic's self-verification setting. Returns
     ``(verified, refused)``: the sections verified now, and a sentence for each one refused."""
-    refuse_own = ClinicSettings.load().intake_self_verification == "refuse"
+    refuse_own = PatientSettings.load().intake_self_verification == "refuse"
     verified, refused = [], []
     for section in sections:
         if section.is_verified:

@@ -9,9 +9,17 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from clinic.refusals import Refusal
 from patients import alerts, screening
 from patients.intake import BY_KEY, PATIENT_STEPS, SECTIONS, intake_facts, sections_of
-from patients.models import ConsentDocument, ConsentSignature, Patient, ScreeningDecision, ScreeningRule
+from patients.models import (
+    ConsentDocument,
+    ConsentSignature,
+    IntakeSection,
+    Patient,
+    ScreeningDecision,
+    ScreeningRule,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +67,7 @@ def finding_as_dict(finding):
 # The prescriber's decision ---------------------------------------------------------------------------
 
 
-class DecisionError(ValueError):
+class DecisionError(Refusal):
     """Why a decision was refused; the message is shown on the form."""
 
 
@@ -114,7 +122,7 @@ def latest_decision(patient):
 # Consent ---------------------------------------------------------------------------------------------
 
 
-class ConsentError(ValueError):
+class ConsentError(Refusal):
     pass
 
 
@@ -272,8 +280,6 @@ class QueueEntry:
 
 def screening_queue():
     """Patients in screening and what each waits for."""
-    from patients.models import IntakeSection
-
     patients = list(Patient.objects.filter(status=Patient.Status.SCREENING))
     sections = {}
     for section in IntakeSection.objects.filter(intake__patient__in=patients).select_related("intake"):

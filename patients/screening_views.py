@@ -7,9 +7,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from clinic import roles
-from clinic.access import patient_view, staff_view
-from clinic.models import ClinicSettings
-from patients import screening
+from patients import panels, screening
+from patients.access import patient_view, staff_view
 from patients.alerts import open_alerts
 from patients.intake import (
     BY_KEY,
@@ -22,7 +21,7 @@ from patients.intake import (
     sections_of,
     verify_sections,
 )
-from patients.models import ConsentDocument, Patient, ScreeningDecision
+from patients.models import ConsentDocument, Patient, PatientSettings, ScreeningDecision
 from patients.review import (
     ConsentError,
     DecisionError,
@@ -81,7 +80,7 @@ def intake_overview(request, patient):
             "can_verify": request.user.has_perm(roles.VERIFY_INTAKE),
             "can_decide": request.user.has_perm(roles.DECIDE_SCREENING),
             "to_verify": sum(1 for s in sections.values() if not s.is_verified),
-            "self_verification": ClinicSettings.load().intake_self_verification,
+            "self_verification": PatientSettings.load().intake_self_verification,
         },
     )
 
@@ -151,8 +150,6 @@ def _verify(request, patient, sections):
 
 @staff_view(roles.VIEW_SCREENING)
 def screening_review(request, patient):
-    from assessments.services import patient_courses
-
     sections = sections_of(patient)
     findings = findings_for(patient, sections)
     form_data = request.POST if request.method == "POST" else {}
@@ -193,7 +190,6 @@ def screening_review(request, patient):
             "prior": prior,
             "treatment_resistant": screening.is_treatment_resistant(prior),
             "failed_trials": screening.failed_adequate_trials(prior),
-            "courses": patient_courses(patient),
             "unverified": [BY_KEY[key].title for key, s in sections.items() if not s.is_verified],
             "self_verified": [BY_KEY[key].title for key, s in sections.items() if s.self_verified],
             "open_alerts": open_alerts(patient, request.user),
@@ -203,6 +199,7 @@ def screening_review(request, patient):
             "form_data": form_data,
             "error": error,
             "can_decide": request.user.has_perm(roles.DECIDE_SCREENING),
+            **panels.context_for("screening_review", patient, request.user),
         },
     )
 

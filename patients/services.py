@@ -3,20 +3,21 @@
 import logging
 from datetime import timedelta
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
-from clinic.models import ClinicSettings
-from patients.models import Patient, PortalInvitation
+from clinic.refusals import Refusal
+from patients.models import Patient, PatientSettings, PortalInvitation
+from patients.tasks import send_portal_invitation
 
 log = logging.getLogger(__name__)
 
 
-class InvitationError(Exception):
+class InvitationError(Refusal):
     """Why a patient cannot be invited; the message is shown to staff as it is."""
 
 
@@ -30,8 +31,6 @@ class InvitationLinkError(Exception):
 
 def invite_to_portal(patient, by_user):
     """Create an invitation, replace any earlier one, and queue the email once the row commits."""
-    from patients.tasks import send_portal_invitation
-
     email = (patient.email or "").strip().lower()
     if not email:
         raise InvitationError("Add the patient's email address before inviting them to the portal.")
@@ -44,7 +43,7 @@ def invite_to_portal(patient, by_user):
             "Another login already uses this email address. Each portal login needs its own address."
         )
     now = timezone.now()
-    hours = ClinicSettings.load().invitation_valid_hours
+    hours = PatientSettings.load().invitation_valid_hours
     with transaction.atomic():
         Patient.objects.select_for_update().filter(pk=patient.pk).first()
         patient.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
@@ -58,16 +57,6 @@ def invite_to_portal(patient, by_user):
         transaction.on_commit(lambda: send_portal_invitation.delay(invitation.pk))
     log.info("portal invitation %s queued", invitation.external_id)
     return invitation
-
-
-def invitation_token(invitation):
-    return signing.dumps(str(invitation.external_id), salt=settings.PORTAL_INVITATION_SALT)
-
-
-def invitation_url(invitation):
-    return settings.SITE_URL + reverse(
-        "portal:accept_invitation", kwargs={"token": invitation_token(invitation)}
-    )
 
 
 def resolve_invitation(token, lock=False):
@@ -118,8 +107,6 @@ def accept_invitation(token, password):
 
 def _mark_email_verified(user):
     # The link reached this address, which is proof enough for allauth's password reset.
-    from allauth.account.models import EmailAddress
-
     EmailAddress.objects.filter(user=user).exclude(email__iexact=user.email).delete()
     EmailAddress.objects.update_or_create(
         user=user, email=user.email, defaults={"verified": True, "primary": True}

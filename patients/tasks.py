@@ -8,8 +8,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from clinic.models import ClinicSettings
+from patients.links import invitation_url
 from patients.models import PortalInvitation
-from patients.services import invitation_url
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from clinic import roles
-from clinic.access import staff_view
+from patients.access import staff_view
 from patients.timeline import KINDS, Access, build_timeline, chosen_kinds
 
 PAGE_SIZE = 50

@@ -3,16 +3,13 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
-from assessments.notes import shared_summaries
 from clinic import roles
-from clinic.access import patient_view, public_view, staff_view
+from patients.access import public_view, staff_view
 from patients.alerts import open_alerts
 from patients.forms import PatientForm, SetPortalPasswordForm
 from patients.models import ConsentDocument, Patient
@@ -172,35 +169,6 @@ def patient_invite(request, patient):
 
 
 # Portal -----------------------------------------------------------------------------------------
-
-
-@patient_view
-def portal_home(request, patient):
-    now = timezone.now()
-    pending = (
-        patient.assignments.filter(status="pending")
-        .filter(Q(available_at__isnull=True) | Q(available_at__lte=now))
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .select_related("version")
-        .order_by("due_date")
-    )
-    intake_open = patient.status in (Patient.Status.INQUIRY, Patient.Status.SCREENING)
-    next_appointment = (
-        patient.appointments.filter(status__in=["scheduled", "confirmed"], start__gte=timezone.now())
-        .order_by("start")
-        .first()
-    )
-    return render(
-        request,
-        "portal/home.html",
-        {
-            "patient": patient,
-            "pending": pending,
-            "intake_open": intake_open,
-            "next_appointment": next_appointment,
-            "latest_shared_note": shared_summaries(patient).first(),
-        },
-    )
 
 
 LINK_PROBLEMS = {

@@ -1,12 +1,14 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from clinic.admin import RecordAdmin
+from clinic.admin import RecordAdmin, SingletonSettingsAdmin
+from sessions.integration import admin as integration_admin  # noqa: F401  (registers its models)
 from sessions.models import (
     AdverseEvent,
     Appointment,
     AppointmentType,
     CadssItem,
+    ChartingSettings,
     ClinicHours,
     Closure,
     EsketamineDevice,
@@ -14,6 +16,7 @@ from sessions.models import (
     Reminder,
     Room,
     SafetyOverride,
+    SchedulingSettings,
     SedationObservation,
     SessionAddendum,
     SessionAlert,
@@ -158,3 +161,71 @@ class CadssItemAdmin(admin.ModelAdmin):
 
     list_display = ("number", "subscale", "is_active")
     list_filter = ("subscale", "is_active")
+
+
+@admin.register(SchedulingSettings)
+class SchedulingSettingsAdmin(SingletonSettingsAdmin):
+    fieldsets = (
+        (
+            "Appointments and reminders",
+            {
+                "fields": (
+                    "reminder_hours",
+                    "sms_reminders",
+                    "quiet_hours_start",
+                    "quiet_hours_end",
+                    "cancellation_window_hours",
+                )
+            },
+        ),
+        ("Follow-up questionnaires", {"fields": ("questionnaire_reminder_days",)}),
+    )
+
+
+@admin.register(ChartingSettings)
+class ChartingSettingsAdmin(SingletonSettingsAdmin):
+    fieldsets = (
+        (
+            "Dosing limits",
+            {
+                "fields": (
+                    "max_mg_per_kg",
+                    "max_dose_mg",
+                    "max_esketamine_mg",
+                    "weight_valid_days",
+                    "pump_rate_resolution",
+                )
+            },
+        ),
+        (
+            "Before the dose: hold and caution",
+            {
+                "description": "A reading before the dose past a hold level holds dosing (and raises an "
+                "alert) until a prescriber overrides it with a written reason after that reading; a "
+                "caution is shown, not enforced. Shown wherever they are applied.",
+                "fields": (
+                    ("hold_sbp", "hold_dbp"),
+                    ("caution_sbp", "caution_dbp"),
+                    ("hold_spo2_below", "caution_spo2_below"),
+                    ("hold_hr_above", "hold_hr_below", "caution_hr_above"),
+                    ("hold_rr_below", "hold_rr_above"),
+                    "hold_temp_c",
+                ),
+            },
+        ),
+        (
+            "During and after the dose: alerts",
+            {
+                "description": "A value past one of these raises an alert that must be acknowledged.",
+                "fields": (
+                    "monitoring_minutes",
+                    ("alert_sbp_above", "alert_dbp_above"),
+                    ("alert_sbp_below", "alert_dbp_below"),
+                    ("alert_hr_above", "alert_hr_below"),
+                    "alert_spo2_below",
+                    ("alert_rr_below", "alert_rr_above"),
+                    "moaas_alert_at_most",
+                ),
+            },
+        ),
+    )

@@ -1,7 +1,6 @@
 from django.urls import path
 
-from sessions import views
-from sessions.ledger_views import (
+from sessions.ledger.views import (
     ledger,
     ledger_report,
     receive,
@@ -10,6 +9,7 @@ from sessions.ledger_views import (
     vial_detail,
     vial_waste,
 )
+from sessions.scheduling import views
 
 app_name = "sessions"
 
@@ -50,6 +50,6 @@ urlpatterns = [
     path("ledger/vials/<uuid:vial_id>/correct/", vial_correct, name="vial_correct"),
 ]
 
-from sessions.chart_urls import urlpatterns as chart_urlpatterns  # noqa: E402
+from sessions.charting.urls import urlpatterns as chart_urlpatterns  # noqa: E402
 
 urlpatterns += chart_urlpatterns

@@ -1,4 +1,4 @@
-from assessments.models.followups import FollowUpRule, QuestionnaireNotice
+from assessments.models.assessment_settings import AssessmentSettings
 from assessments.models.measures import (
     AssessmentResponse,
     Instrument,
@@ -6,18 +6,12 @@ from assessments.models.measures import (
     QuestionnaireAssignment,
     RiskAlert,
 )
-from assessments.models.notes import SECTIONS, IntegrationNote, NoteAddendum, NoteTemplate
 
 __all__ = [
-    "SECTIONS",
     "AssessmentResponse",
-    "FollowUpRule",
+    "AssessmentSettings",
     "Instrument",
     "InstrumentVersion",
-    "IntegrationNote",
-    "NoteAddendum",
-    "NoteTemplate",
     "QuestionnaireAssignment",
-    "QuestionnaireNotice",
     "RiskAlert",
 ]

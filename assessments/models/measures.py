@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clinic.models import ExternalIdModel
+from patients.alerts import AlertQuerySet
 from patients.models import Patient
 
 
@@ -85,7 +86,7 @@ class QuestionnaireAssignment(ExternalIdModel):
     # Follow-ups made by a rule: which rule and which session, when the patient may start it (the
     # portal hides it until then), and when an unanswered one becomes "missed".
     rule = models.ForeignKey(
-        "assessments.FollowUpRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "treatment_sessions.FollowUpRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     appointment = models.ForeignKey(
         "treatment_sessions.Appointment",
@@ -186,6 +187,8 @@ class RiskAlert(ExternalIdModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     acknowledgement_note = models.TextField(blank=True)
+
+    objects = AlertQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

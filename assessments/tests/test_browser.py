@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from assessments.models import AssessmentResponse, RiskAlert
 from assessments.services import assign, current_version_for, submit_response
-from clinic.testing.browser import sign_in
+from testing.browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

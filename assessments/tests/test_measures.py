@@ -20,8 +20,8 @@ from assessments.services import (
     patient_courses,
     submit_response,
 )
-from clinic.testing.factories import PatientFactory
 from conftest import require_service
+from testing.factories import PatientFactory
 
 
 def phq9(*values, difficulty=None):
@@ -294,7 +294,7 @@ def test_a_broken_definition_is_refused_in_admin(client_for, administrator, phq9
 
 def _course(patient, nurse, totals, code="PHQ-9", start=date(2026, 3, 2)):
     """Responses whose totals are `totals`, a week apart, built from item values."""
-    from clinic.management.commands.seed_demo import answers_totalling
+    from demo.management.commands.seed_demo import answers_totalling
 
     version = current_version_for(code)
     for week, total in enumerate(totals):
@@ -361,6 +361,7 @@ def test_pages_listing_many_patients_use_a_fixed_number_of_queries(
         _course(patient, nurse, [12, 6], code="GAD-7")
     client = client_for(nurse)
     client.get(reverse("assessments:alerts"))  # session, settings row: made once
+    client.get(reverse("assessments:outcomes"))  # and the assessment settings row
     # About a dozen queries belong to every page (session, user, roles, settings, alert count);
     # a query per patient or per response would add 6 or 30 more.
     with django_assert_max_num_queries(14):

@@ -48,7 +48,8 @@ def grant(apps, role_permissions):
     # Permissions are normally made after all migrations; make them now so they can be granted.
     for app_config in apps.get_app_configs():
         app_config.models_module = True
-        create_permissions(app_config, verbosity=0)
+        # With the historical apps: the models as they were at this migration, not as the code is today.
+        create_permissions(app_config, verbosity=0, apps=apps)
         app_config.models_module = None
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")

@@ -6,9 +6,8 @@ from datetime import date
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from assessments.models import IntegrationNote
 from clinic import roles
-from sessions.models import TreatmentSession
+from sessions.models import IntegrationNote, TreatmentSession
 
 THIRD_PARTY = ("admin", "accounts/")
 # Every uuid kwarg a project URL may take, and how to find patient B's object for it.
@@ -34,9 +33,9 @@ SAMPLE_KWARGS = {
 
 def a_vial():
     """The ledger's vials belong to the clinic, not to a patient: any vial will do."""
-    from clinic.testing.factories import UserFactory
-    from sessions.ledger import receive_vial
+    from sessions.ledger.entries import receive_vial
     from sessions.models import Vial
+    from testing.factories import UserFactory
 
     return Vial.objects.first() or receive_vial(
         lot="ACCESS-1",
@@ -115,7 +114,7 @@ def give_one_of_everything(patient, nurse, *, room_name="Room A", days_ahead=5):
     consent, an appointment, a plan, a treatment session and an integration note (the accessibility
     check walks the same pages with the same data)."""
     from assessments.services import assign, current_version_for, submit_response
-    from clinic.testing.factories import book_visit, sign_consent_for, treatment_plan
+    from testing.factories import book_visit, sign_consent_for, treatment_plan
 
     version = current_version_for("PHQ-9")
     assign(patient, version, due_date=date.today(), purpose="", by=nurse)
@@ -205,7 +204,7 @@ def test_patient_opens_own_portal_home(client_for, patient_a):
 
 
 def test_a_user_without_a_role_is_refused_with_a_clear_message(client_for, db):
-    from clinic.testing.factories import UserFactory
+    from testing.factories import UserFactory
 
     response = client_for(UserFactory()).get("/")
     assert response.status_code == 403

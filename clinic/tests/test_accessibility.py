@@ -22,12 +22,12 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from clinic import roles
-from clinic.testing.browser import sign_in
-from clinic.testing.charting import charted_session
-from clinic.testing.factories import PatientFactory
 from clinic.tests.test_access import give_one_of_everything, project_urls, url_for
 from clinic.views import server_error
 from conftest import require_service
+from testing.browser import sign_in
+from testing.charting import charted_session
+from testing.factories import PatientFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -285,7 +285,7 @@ def test_the_server_error_page_has_no_serious_accessibility_violation(live_serve
 @pytest.mark.parametrize("width", [1024, 1280])
 def test_the_longest_staff_menu_does_not_scroll_sideways(live_server, browser, screenshot, width):
     from clinic.models import ClinicSettings
-    from clinic.testing.factories import UserFactory
+    from testing.factories import UserFactory
 
     clinic = ClinicSettings.load()
     clinic.name = "Riverside Ketamine and Integration Clinic"

@@ -6,12 +6,11 @@ import time_machine
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
 from django.core import mail
-from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
 from clinic.models import ClinicSettings, User
-from clinic.testing.factories import TEST_PASSWORD
+from testing.factories import TEST_PASSWORD
 
 
 def totp_now(secret):
@@ -186,38 +185,16 @@ def test_clinical_staff_cannot_open_django_admin(client_for, request, fixture):
     assert client_for(user).get(reverse("admin:clinic_user_changelist")).status_code in (302, 403)
 
 
-def test_administrator_edits_reminder_timing_in_clinic_settings(client_for, administrator):
+def test_administrator_edits_the_clinic_s_own_settings(client_for, administrator):
+    """Only the clinic itself and sign-in: reminder timing, thresholds and the rest are each layer's
+    settings (sessions/tests/test_settings_admin.py)."""
     current = ClinicSettings.load()
     page = (
         client_for(administrator)
         .get(reverse("admin:clinic_clinicsettings_change", args=[current.pk]))
         .content.decode()
     )
-    for field in (
-        "reminder_hours",
-        "quiet_hours_start",
-        "cancellation_window_hours",
-        "crisis_line",
-        "staff_idle_minutes",
-    ):
+    for field in ("name", "phone", "address", "crisis_line", "emergency_number", "staff_idle_minutes"):
         assert f'name="{field}"' in page
-
-
-def test_administrator_sets_the_pre_dose_and_hypotension_limits_and_inconsistent_ones_are_refused(
-    client_for, administrator
-):
-    current = ClinicSettings.load()
-    url = reverse("admin:clinic_clinicsettings_change", args=[current.pk])
-    page = client_for(administrator).get(url).content.decode()
-    for field in (
-        "hold_spo2_below",
-        "caution_spo2_below",
-        "hold_temp_c",
-        "alert_sbp_below",
-        "pump_rate_resolution",
-    ):
-        assert f'name="{field}"' in page
-    current.caution_spo2_below = 90  # below the hold level of 92: a caution that can never show
-    with pytest.raises(ValidationError) as error:
-        current.full_clean()
-    assert "The SpO2 hold level must not be above the caution level." in str(error.value)
+    for field in ("reminder_hours", "hold_sbp", "intake_self_verification", "outcome_min_followups"):
+        assert f'name="{field}"' not in page

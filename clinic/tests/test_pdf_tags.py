@@ -8,10 +8,10 @@ import subprocess
 import pytest
 from django.urls import reverse
 
-from clinic.testing.charting import charted_session
-from clinic.testing.factories import sign_consent_for
 from conftest import require_service
-from sessions.records import rems_form_pdf, session_record_pdf
+from sessions.charting.records import rems_form_pdf, session_record_pdf
+from testing.charting import charted_session
+from testing.factories import sign_consent_for
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from clinic.testing.factories import PatientFactory
+from testing.factories import PatientFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 MAKE = shutil.which("make")

@@ -7,6 +7,7 @@ from patients.models.patient import (
     phone_validator,
     validate_birth_date,
 )
+from patients.models.patient_settings import PatientSettings
 
 __all__ = [
     "ConsentDocument",
@@ -14,6 +15,7 @@ __all__ = [
     "Intake",
     "IntakeSection",
     "Patient",
+    "PatientSettings",
     "PortalInvitation",
     "ScreeningDecision",
     "ScreeningRule",

@@ -8,6 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from clinic.models import ExternalIdModel
 from patients.models.patient import Patient
+from patients.screening import validate_rule
 
 
 class Intake(ExternalIdModel):
@@ -77,8 +78,6 @@ class ScreeningRule(models.Model):
         return self.label
 
     def clean(self):
-        from patients.screening import validate_rule
-
         try:
             validate_rule(self.as_rule())
         except ValueError as error:

@@ -145,7 +145,8 @@ class Patient(ExternalIdModel):
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
-        related_name="+",
+        # user.patient_record: how clinic.User tells a patient's login from staff without importing this.
+        related_name="patient_record",
         help_text="The patient's portal login, once they accept an invitation.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -165,6 +166,11 @@ class Patient(ExternalIdModel):
 
     def __str__(self):
         return self.full_name
+
+    @staticmethod
+    def of_user(user):
+        """The Patient whose portal login ``user`` is, or None (staff, anonymous). Cached on the user."""
+        return getattr(user, "patient_record", None)
 
     def save(self, *args, **kwargs):
         self.fill_derived_fields()

@@ -6,11 +6,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from clinic.testing.browser import sign_in
-from clinic.testing.factories import consent_document
 from patients.intake import PATIENT_STEPS
 from patients.models import Patient
 from patients.screening import CONDITIONS
+from testing.browser import sign_in
+from testing.factories import consent_document
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

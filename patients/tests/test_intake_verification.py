@@ -5,9 +5,8 @@ import pytest
 from django.urls import reverse
 
 from assessments.services import current_version_for, submit_response
-from clinic.models import ClinicSettings
 from patients.intake import save_section, sections_of
-from patients.models import Patient
+from patients.models import Patient, PatientSettings
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +58,7 @@ def test_the_nurse_verifies_several_sections_in_one_step_and_her_own_is_flagged(
 
 
 def test_with_the_clinic_setting_a_nurse_cannot_verify_her_own_entry(client_for, nurse, entered):
-    settings = ClinicSettings.load()
+    settings = PatientSettings.load()
     settings.intake_self_verification = "refuse"
     settings.save()
     response = client_for(nurse).post(

@@ -7,9 +7,9 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.testing.factories import PatientFactory, UserFactory
 from patients.models import PortalInvitation
 from patients.tasks import send_portal_invitation
+from testing.factories import PatientFactory, UserFactory
 
 NEW_PASSWORD = "river-stone-lantern-4"
 

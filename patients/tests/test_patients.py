@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.testing.factories import PatientFactory
 from patients.models import Patient
+from testing.factories import PatientFactory
 
 VALID = {
     "legal_given_name": "Casey",

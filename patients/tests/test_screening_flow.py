@@ -8,11 +8,11 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.testing.factories import consent_document, sign_consent_for
 from patients.intake import save_section, sections_of
 from patients.models import ConsentSignature, Patient, ScreeningDecision
 from patients.review import may_treat, record_decision, screening_queue
 from patients.screening import CONDITIONS
+from testing.factories import consent_document, sign_consent_for
 
 CLEAN_HISTORY = dict.fromkeys((key for key, _ in CONDITIONS), "no")
 MEASUREMENTS = {

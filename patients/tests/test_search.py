@@ -9,11 +9,11 @@ from django.db import connection
 from django.urls import reverse
 
 from clinic import roles
-from clinic.testing.factories import PatientFactory
 from clinic.text import search_key
 from conftest import require_service
 from patients.models import Patient
 from patients.search import PICK_LIMIT, search_patients
+from testing.factories import PatientFactory
 
 HTMX = {"HX-Request": "true"}
 

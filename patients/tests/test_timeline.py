@@ -7,12 +7,19 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments.models import IntegrationNote, QuestionnaireAssignment, QuestionnaireNotice
+from assessments.models import QuestionnaireAssignment
 from assessments.services import assign, current_version_for, submit_response
-from clinic.testing.factories import PatientFactory, past_visit
 from patients.models import PortalInvitation
 from patients.timeline import KINDS, build_timeline, chosen_kinds
-from sessions.models import Appointment, Reminder, SessionAlert, TreatmentSession
+from sessions.models import (
+    Appointment,
+    IntegrationNote,
+    QuestionnaireNotice,
+    Reminder,
+    SessionAlert,
+    TreatmentSession,
+)
+from testing.factories import PatientFactory, past_visit
 
 NOTE_TEXT = "Talked about the lake house and the dream of flying."
 INSTRUCTIONS = "Bring someone to drive you home."  # what the factory's appointment types say
@@ -140,7 +147,7 @@ def test_prescriber_can_read_each_entry_in_one_line(chart, client_for, prescribe
     response = chart.responses.get()
     assert reverse("assessments:response", args=[chart.external_id, response.external_id]) in page
     note = chart.integration_notes.get()
-    assert reverse("assessments:note", args=[chart.external_id, note.external_id]) in page
+    assert reverse("integration:note", args=[chart.external_id, note.external_id]) in page
 
 
 def test_prescriber_cannot_see_message_bodies_or_note_text(chart, client_for, prescriber):

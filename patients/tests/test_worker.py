@@ -15,9 +15,9 @@ from django.db import connection
 from django.urls import reverse
 
 from clinic.celery import app as celery_app
-from clinic.testing.factories import PatientFactory
 from conftest import REQUIRE_SERVICES, require_service
 from patients.models import PortalInvitation
+from testing.factories import PatientFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 # serialized_rollback: the roles made by a data migration survive the flush after this test.

@@ -1,17 +1,7 @@
-from sessions.models.appointments import (
-    WEEKDAYS,
-    Appointment,
-    AppointmentType,
-    ClinicHours,
-    Closure,
-    Reminder,
-    Room,
-    TreatmentPlan,
-    WorkingHours,
-)
-from sessions.models.charting import (
+from sessions.charting.models import (
     AdverseEvent,
     CadssItem,
+    ChartingSettings,
     EsketamineDevice,
     LockedRecord,
     SafetyOverride,
@@ -21,22 +11,50 @@ from sessions.models.charting import (
     TreatmentSession,
     VitalSignReading,
 )
-from sessions.models.ledger import LedgerEntry, Vial
+from sessions.integration.models import (
+    SECTIONS,
+    FollowUpRule,
+    IntegrationNote,
+    NoteAddendum,
+    NoteTemplate,
+    QuestionnaireNotice,
+)
+from sessions.ledger.models import LedgerEntry, Vial
+from sessions.scheduling.models import (
+    WEEKDAYS,
+    Appointment,
+    AppointmentType,
+    ClinicHours,
+    Closure,
+    Reminder,
+    Room,
+    SchedulingSettings,
+    TreatmentPlan,
+    WorkingHours,
+)
 
 __all__ = [
+    "SECTIONS",
     "WEEKDAYS",
     "AdverseEvent",
     "Appointment",
     "AppointmentType",
     "CadssItem",
+    "ChartingSettings",
     "ClinicHours",
     "Closure",
     "EsketamineDevice",
+    "FollowUpRule",
+    "IntegrationNote",
     "LedgerEntry",
     "LockedRecord",
+    "NoteAddendum",
+    "NoteTemplate",
+    "QuestionnaireNotice",
     "Reminder",
     "Room",
     "SafetyOverride",
+    "SchedulingSettings",
     "SedationObservation",
     "SessionAddendum",
     "SessionAlert",

@@ -1,9 +1,9 @@
 import pytest
 
-from clinic.testing.factories import sign_consent_for
 from patients.models import Patient
 from patients.review import record_decision
 from patients.tests.test_screening_flow import complete_intake
+from testing.factories import sign_consent_for
 
 
 @pytest.fixture

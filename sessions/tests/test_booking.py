@@ -12,11 +12,11 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.testing.factories import appointment_type, book_visit, room, treatment_plan
 from conftest import require_service
-from sessions import sms
 from sessions.models import Appointment, ClinicHours, Reminder
-from sessions.services import BookingError, book, cancel, dispatch_due, move, set_status
+from sessions.scheduling import sms
+from sessions.scheduling.booking import BookingError, book, cancel, dispatch_due, move, set_status
+from testing.factories import appointment_type, book_visit, room, treatment_plan
 
 
 def at(days, hour=10):
@@ -26,7 +26,7 @@ def at(days, hour=10):
 
 @pytest.fixture(autouse=True)
 def _sms(settings):
-    settings.SMS_BACKEND = "sessions.sms.LocmemBackend"
+    settings.SMS_BACKEND = "sessions.scheduling.sms.LocmemBackend"
     sms.outbox.clear()
 
 
@@ -157,7 +157,7 @@ def test_sms_waits_for_the_end_of_quiet_hours(patient_a, nurse):
 def test_a_failed_send_retries_with_backoff_and_then_succeeds(patient_a, nurse):
     appointment = book_visit(patient_a, nurse, start=at(4))
     with time_machine.travel(appointment.start - timedelta(hours=71), tick=False) as clock:
-        with mock.patch("sessions.services._send_email", side_effect=OSError("SMTP down")):
+        with mock.patch("sessions.scheduling.booking._send_email", side_effect=OSError("SMTP down")):
             dispatch_due()
         failed = appointment.reminders.get(channel="email", hours_before=72)
         assert (failed.status, failed.attempts) == ("failed", 1)
@@ -311,7 +311,7 @@ def _on_postgres():
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_booking_of_one_chair_lets_exactly_one_win(nurse, prescriber):
     _on_postgres()
-    from clinic.testing.factories import PatientFactory
+    from testing.factories import PatientFactory
 
     patients = PatientFactory.create_batch(6)
     chair, kind = room("Chair 1"), appointment_type()
@@ -347,7 +347,7 @@ def test_concurrent_booking_of_one_chair_lets_exactly_one_win(nurse, prescriber)
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_dispatchers_racing_send_each_reminder_once(nurse):
     _on_postgres()
-    from clinic.testing.factories import PatientFactory
+    from testing.factories import PatientFactory
 
     for index, patient in enumerate(PatientFactory.create_batch(10)):
         book_visit(patient, nurse, start=at(4, 8 + index), room_name=f"Room {index}")

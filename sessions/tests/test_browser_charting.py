@@ -14,10 +14,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from clinic.models import ClinicSettings
-from clinic.testing.browser import sign_in
-from clinic.testing.factories import TEST_PASSWORD, appointment_type, room, treatment_plan
-from sessions.ledger import receive_vial
+from sessions.ledger.entries import receive_vial
 from sessions.models import Appointment, LedgerEntry, TreatmentSession
+from testing.browser import sign_in
+from testing.factories import TEST_PASSWORD, appointment_type, room, treatment_plan
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from clinic.testing.browser import sign_in
-from clinic.testing.factories import room, treatment_plan
 from sessions.models import ClinicHours
+from testing.browser import sign_in
+from testing.factories import room, treatment_plan
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -76,7 +76,7 @@ def test_front_desk_books_an_induction_series_on_the_calendar(
 
 
 def test_front_desk_picks_a_patient_on_the_calendar_without_javascript(live_server, front_desk, browser):
-    from clinic.testing.factories import PatientFactory
+    from testing.factories import PatientFactory
 
     amelie = PatientFactory(legal_given_name="Amélie", legal_family_name="Nguyễn-O'Brien")
     context = browser.new_context(java_script_enabled=False)

@@ -14,10 +14,10 @@ import time_machine
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from clinic.testing.browser import sign_in
-from clinic.testing.charting import charted_session
-from clinic.testing.factories import TEST_PASSWORD
 from sessions.models import VitalSignReading
+from testing.browser import sign_in
+from testing.charting import charted_session
+from testing.factories import TEST_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -160,7 +160,7 @@ def test_a_lost_network_a_server_error_and_a_refusal_are_named_and_the_values_st
 def test_a_therapist_s_note_typed_before_the_sign_out_comes_back_after_signing_in(
     live_server, patient_a, therapist, browser
 ):
-    from assessments.notes import start_note
+    from sessions.integration.notes import start_note
 
     note = start_note(patient_a, by=therapist)
     site = live_server.url

@@ -6,11 +6,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from clinic.models import ClinicSettings
-from clinic.testing.charting import charted_session, checked_in_visit, cleared_patient, stock_vial
-from clinic.testing.factories import TEST_PASSWORD, UserFactory
-from sessions import charting
-from sessions.models import TreatmentSession, VitalSignReading
+from sessions.charting import steps
+from sessions.models import ChartingSettings, TreatmentSession, VitalSignReading
+from testing.charting import charted_session, checked_in_visit, cleared_patient, stock_vial
+from testing.factories import TEST_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +27,7 @@ def signed(patient_a, nurse, prescriber):
 def started(patient_a, nurse, prescriber):
     cleared_patient(patient_a, nurse, prescriber, "iv")
     visit = checked_in_visit(patient_a, nurse, route="iv")
-    return charting.start_session(visit, by=nurse)
+    return steps.start_session(visit, by=nurse)
 
 
 def test_nurse_starts_the_chart_from_a_checked_in_appointment(client_for, nurse, prescriber, patient_a):
@@ -86,7 +85,7 @@ def test_a_dose_over_the_clinic_maximum_is_a_hard_stop_without_a_reason(
 ):
     session = charted_session(patient_a, nurse, prescriber, until="started")
     stock_vial(nurse)  # 50 mg/mL: the order offers only concentrations in stock
-    settings = ClinicSettings.load()
+    settings = ChartingSettings.load()
     settings.max_mg_per_kg = Decimal("0.6")
     settings.save()
     data = {"mg_per_kg": "0.75", "minutes": "40", "concentration": "50"}

@@ -1,4 +1,4 @@
-"""Charting a treatment session through the services, step by step and whole (clinic.testing.charting)."""
+"""Charting a treatment session through the services, step by step and whole (testing.charting)."""
 
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -7,19 +7,25 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from clinic.models import ClinicSettings
-from clinic.testing.charting import (
+from sessions.charting import steps
+from sessions.charting.checklist import checklist_for
+from sessions.charting.steps import ChartingError
+from sessions.models import (
+    Appointment,
+    ChartingSettings,
+    LedgerEntry,
+    LockedRecord,
+    SessionAddendum,
+    TreatmentSession,
+)
+from testing.charting import (
     FULL_ALDRETE,
     charted_session,
     checked_in_visit,
     cleared_patient,
     stock_vial,
 )
-from clinic.testing.factories import TEST_PASSWORD, book_visit
-from sessions import charting
-from sessions.charting import ChartingError
-from sessions.checklist import checklist_for
-from sessions.models import Appointment, LedgerEntry, LockedRecord, SessionAddendum, TreatmentSession
+from testing.factories import TEST_PASSWORD, book_visit
 
 
 def after_dose(session, minutes):
@@ -32,7 +38,7 @@ def after_start(session, minutes):
 
 def chart_vitals(session, nurse, minutes, **values):
     when = after_dose(session, minutes)
-    return charting.record_vitals(session, taken_at=when, by=nurse, now=when, **values)
+    return steps.record_vitals(session, taken_at=when, by=nurse, now=when, **values)
 
 
 def discharge_at(session, nurse, minutes, **overrides):
@@ -49,7 +55,7 @@ def discharge_at(session, nurse, minutes, **overrides):
         "now": when,
         **overrides,
     }
-    return charting.discharge(session, **values)
+    return steps.discharge(session, **values)
 
 
 def reasons(error):
@@ -71,7 +77,7 @@ def test_nurse_and_prescriber_chart_a_whole_iv_session_and_it_locks(nurse, presc
     )
     assert session.infusion_end == after_dose(session, 40)
     assert session.minutes_from_dose(session.discharged_at) == 120
-    assert [row["status"] for row in charting.timepoints(session)] == ["done"] * 10
+    assert [row["status"] for row in steps.timepoints(session)] == ["done"] * 10
     assert not session.alerts.exists()
     assert session.adverse_events.get().intervention == "Ondansetron 4 mg IV"
     assert session.observations.count() == 3
@@ -94,15 +100,15 @@ def test_nurse_and_prescriber_chart_a_whole_esketamine_session_with_its_rems_for
         "ESK26K041",
     )
     assert session.vial is None and session.ledger_entry is None
-    assert [(row["minute"], row["status"]) for row in charting.timepoints(session)] == [
+    assert [(row["minute"], row["status"]) for row in steps.timepoints(session)] == [
         (0, "done"),
         (40, "done"),
         (120, "done"),
     ]
-    data = charting.rems_data(session)
+    data = steps.rems_data(session)
     assert (data["dose"], data["total_monitoring_minutes"], data["bp_40_min"]) == (56, 125, "138/86")
     assert data["first_treatment"] is True and data["sedation"] is True
-    assert charting.sign_problems(session) == ["The record is already signed."]
+    assert steps.sign_problems(session) == ["The record is already signed."]
 
 
 def test_builder_clears_a_patient_once_and_keeps_an_existing_clearance(nurse, prescriber, patient_a):
@@ -121,7 +127,7 @@ def test_nurse_cannot_start_a_session_before_the_patient_is_checked_in(nurse, pr
     cleared_patient(patient_a, nurse, prescriber, "iv")
     booked = book_visit(patient_a, nurse, kind="iv", room_name="Chair 1")
     with pytest.raises(ChartingError) as error:
-        charting.start_session(booked, by=nurse)
+        steps.start_session(booked, by=nurse)
     assert "check the patient in first" in reasons(error)
     assert not TreatmentSession.objects.exists()
 
@@ -129,7 +135,7 @@ def test_nurse_cannot_start_a_session_before_the_patient_is_checked_in(nurse, pr
 def test_nurse_cannot_start_a_session_for_a_patient_the_gate_refuses(nurse, patient_b):
     visit = checked_in_visit(patient_b, nurse, route="iv")
     with pytest.raises(ChartingError) as error:
-        charting.start_session(visit, by=nurse, now=visit.start)
+        steps.start_session(visit, by=nurse, now=visit.start)
     assert "may not be treated today" in reasons(error)
     assert "No prescriber has reviewed the screening." in error.value.reasons
     visit.refresh_from_db()
@@ -146,7 +152,7 @@ def test_a_future_visit_is_booked_through_the_scheduler_and_checked_in(nurse, pr
 
 def test_starting_twice_gives_the_same_chart(nurse, prescriber, patient_a):
     session = charted_session(patient_a, nurse, prescriber, until="started")
-    assert charting.start_session(session.appointment, by=nurse) == session
+    assert steps.start_session(session.appointment, by=nurse) == session
     assert session.appointment.status == Appointment.Status.IN_TREATMENT
 
 
@@ -156,26 +162,26 @@ def test_starting_twice_gives_the_same_chart(nurse, prescriber, patient_a):
 def test_pre_dose_bp_165_95_holds_the_order_until_the_prescriber_gives_a_reason(nurse, prescriber, patient_a):
     session = charted_session(patient_a, nurse, prescriber, until="started")
     when = after_start(session, 7)
-    reading = charting.record_vitals(session, taken_at=when, by=nurse, now=when, sbp=165, dbp=95, hr=80)
-    assert charting.pre_dose_status(session)[0] == "hold"
+    reading = steps.record_vitals(session, taken_at=when, by=nurse, now=when, sbp=165, dbp=95, hr=80)
+    assert steps.pre_dose_status(session)[0] == "hold"
     vial = stock_vial(nurse)
     order = {"mg_per_kg": "0.5", "minutes": 40, "concentration": vial.concentration_mg_per_ml}
     # A hold-level reading raises an alert: while it is open, the treatment is stopped.
     (alert,) = session.alerts.filter(vital=reading)
     assert alert.message == "Pre-dose hold: SBP 165 above 160 (pre-dose hold threshold)"
     with pytest.raises(ChartingError) as error:
-        charting.order_dose(session, by=prescriber, now=after_start(session, 8), **order)
+        steps.order_dose(session, by=prescriber, now=after_start(session, 8), **order)
     assert "Treatment is stopped" in reasons(error)
-    charting.acknowledge(alert, by=nurse, note="Prescriber informed; repeat in 5 minutes.", now=when)
+    steps.acknowledge(alert, by=nurse, note="Prescriber informed; repeat in 5 minutes.", now=when)
 
     with pytest.raises(ChartingError) as error:
-        charting.order_dose(session, by=prescriber, now=after_start(session, 8), **order)
+        steps.order_dose(session, by=prescriber, now=after_start(session, 8), **order)
     assert "SBP 165 above 160 (pre-dose hold threshold)" in reasons(error)
     assert "give the reason for overriding the hold" in reasons(error)
     session.refresh_from_db()
     assert not session.is_ordered
 
-    charting.order_dose(
+    steps.order_dose(
         session,
         by=prescriber,
         now=after_start(session, 9),
@@ -196,23 +202,23 @@ def test_pre_dose_bp_165_95_holds_the_order_until_the_prescriber_gives_a_reason(
 def test_nurse_cannot_order_the_dose(nurse, prescriber, patient_a):
     session = charted_session(patient_a, nurse, prescriber, until="started")
     with pytest.raises(ChartingError) as error:
-        charting.order_dose(session, by=nurse, mg_per_kg="0.5", minutes=40, concentration="50")
+        steps.order_dose(session, by=nurse, mg_per_kg="0.5", minutes=40, concentration="50")
     assert error.value.reasons == ["Only a prescriber can order the dose."]
 
 
 def test_a_dose_over_the_clinic_maximum_needs_a_limit_override_reason(nurse, prescriber, patient_a):
-    clinic = ClinicSettings.load()
+    clinic = ChartingSettings.load()
     clinic.max_mg_per_kg = Decimal("0.40")
     clinic.save()
     session = charted_session(patient_a, nurse, prescriber, until="started")
     order = {"mg_per_kg": "0.5", "minutes": 40, "concentration": "50", "now": after_start(session, 8)}
 
     with pytest.raises(ChartingError) as error:
-        charting.order_dose(session, by=prescriber, **order)
+        steps.order_dose(session, by=prescriber, **order)
     assert "0.50 mg/kg is above the clinic maximum of 0.40 mg/kg" in reasons(error)
     assert "give the reason for overriding it" in reasons(error)
 
-    charting.order_dose(
+    steps.order_dose(
         session, by=prescriber, limit_override_reason="Partial response at 0.4 mg/kg x 3.", **order
     )
     session.refresh_from_db()
@@ -258,7 +264,7 @@ def test_nurse_cannot_give_the_dose_from_a_wrong_vial(nurse, prescriber, patient
         overrides = {"expiry": timezone.localdate(session.appointment.start) - timedelta(days=1)}
     vial = stock_vial(nurse, **overrides)
     with pytest.raises(ChartingError) as error:
-        charting.administer_dose(
+        steps.administer_dose(
             session, by=nurse, vial=vial, started_at=after_start(session, 12), now=after_start(session, 12)
         )
     assert message in reasons(error)
@@ -283,7 +289,7 @@ def test_nurse_cannot_chart_a_reading_in_the_future(nurse, prescriber, patient_a
     session = charted_session(patient_a, nurse, prescriber, until="administered")
     later = timezone.now() + timedelta(minutes=10)
     with pytest.raises(ChartingError, match="in the future"):
-        charting.record_vitals(session, taken_at=later, by=nurse, sbp=120, dbp=80)
+        steps.record_vitals(session, taken_at=later, by=nurse, sbp=120, dbp=80)
 
 
 def test_sbp_185_after_the_dose_raises_an_alert_naming_the_180_threshold(nurse, prescriber, patient_a):
@@ -297,7 +303,7 @@ def test_sbp_185_after_the_dose_raises_an_alert_naming_the_180_threshold(nurse, 
 
 
 def test_a_clinic_threshold_of_190_means_sbp_185_raises_no_alert(nurse, prescriber, patient_a):
-    clinic = ClinicSettings.load()
+    clinic = ChartingSettings.load()
     clinic.alert_sbp_above = 190
     clinic.save()
     session = charted_session(patient_a, nurse, prescriber, until="administered")
@@ -308,16 +314,16 @@ def test_a_clinic_threshold_of_190_means_sbp_185_raises_no_alert(nurse, prescrib
 def test_a_moaas_of_2_raises_a_sedation_alert_and_7_is_refused(nurse, prescriber, patient_a):
     session = charted_session(patient_a, nurse, prescriber, until="administered")
     when = after_dose(session, 15)
-    charting.record_observation(session, taken_at=when, by=nurse, moaas=2, now=when)
+    steps.record_observation(session, taken_at=when, by=nurse, moaas=2, now=when)
     assert "MOAA/S 2" in session.alerts.get().message
     with pytest.raises(ChartingError, match="MOAA/S is scored 0 to 5"):
-        charting.record_observation(session, taken_at=when, by=nurse, moaas=7, now=when)
+        steps.record_observation(session, taken_at=when, by=nurse, moaas=7, now=when)
 
 
 def test_a_reading_charted_twenty_minutes_later_is_a_late_entry(nurse, prescriber, patient_a):
     session = charted_session(patient_a, nurse, prescriber, until="administered")
     taken = after_dose(session, 10)
-    reading = charting.record_vitals(
+    reading = steps.record_vitals(
         session, taken_at=taken, by=nurse, now=taken + timedelta(minutes=20), sbp=130, dbp=82
     )
     assert reading.late_entry and reading.recorded_at == taken + timedelta(minutes=20)
@@ -327,7 +333,7 @@ def test_timepoints_are_done_due_overdue_or_upcoming(nurse, prescriber, patient_
     session = charted_session(patient_a, nurse, prescriber, until="administered")
     chart_vitals(session, nurse, 10, sbp=128, dbp=80, hr=75)
 
-    rows = charting.timepoints(session, now=after_dose(session, 33))
+    rows = steps.timepoints(session, now=after_dose(session, 33))
     assert [(row["minute"], row["status"]) for row in rows[:6]] == [
         (0, "done"),
         (10, "done"),
@@ -350,7 +356,7 @@ def test_nurse_cannot_discharge_with_an_alert_open(nurse, prescriber, patient_a)
     assert error.value.reasons == ["1 alert not yet acknowledged."]
 
     alert = session.alerts.get()
-    charting.acknowledge(alert, by=nurse, note="Rechecked 150/90 after rest.", now=after_dose(session, 118))
+    steps.acknowledge(alert, by=nurse, note="Rechecked 150/90 after rest.", now=after_dose(session, 118))
     discharge_at(session, nurse, 120)
     assert session.status == TreatmentSession.Status.DISCHARGED
 
@@ -378,7 +384,7 @@ def test_nurse_cannot_discharge_before_the_infusion_ends(nurse, prescriber, pati
     session = charted_session(patient_a, nurse, prescriber, until="administered")
     chart_vitals(session, nurse, 10, sbp=128, dbp=80, hr=75)
     when = after_dose(session, 10)
-    charting.record_observation(session, taken_at=when, by=nurse, moaas=4, now=when)
+    steps.record_observation(session, taken_at=when, by=nurse, moaas=4, now=when)
     with pytest.raises(ChartingError) as error:
         discharge_at(session, nurse, 30)
     assert f"The infusion runs until {timezone.localtime(session.infusion_end):%H:%M}." in error.value.reasons
@@ -390,7 +396,7 @@ def test_nurse_cannot_discharge_before_the_infusion_ends(nurse, prescriber, pati
 def test_esketamine_record_cannot_be_signed_until_the_rems_form_is_complete(nurse, prescriber, patient_a):
     session = charted_session(patient_a, nurse, prescriber, route="intranasal", rems=False, sign=False)
     with pytest.raises(ChartingError) as error:
-        charting.sign(session, by=nurse, password=TEST_PASSWORD)
+        steps.sign(session, by=nurse, password=TEST_PASSWORD)
     assert "REMS form: Patient enrolled in the Spravato REMS (yes/no)" in error.value.reasons
     session.refresh_from_db()
     assert session.nurse_signed_at is None
@@ -409,26 +415,26 @@ def test_esketamine_record_cannot_be_signed_until_the_rems_form_is_complete(nurs
         "respiratory_depression": False,
         "serious_adverse_events": "None",
     }
-    charting.save_rems(session, answers)
-    charting.sign(session, by=nurse, password=TEST_PASSWORD)
-    charting.sign(session, by=prescriber, password=TEST_PASSWORD)
+    steps.save_rems(session, answers)
+    steps.sign(session, by=nurse, password=TEST_PASSWORD)
+    steps.sign(session, by=prescriber, password=TEST_PASSWORD)
     assert session.is_locked
 
 
 def test_a_wrong_password_does_not_sign(nurse, prescriber, patient_a):
     session = charted_session(patient_a, nurse, prescriber, sign=False)
     with pytest.raises(ChartingError, match="password is not correct"):
-        charting.sign(session, by=nurse, password="not-my-password")
+        steps.sign(session, by=nurse, password="not-my-password")
     session.refresh_from_db()
     assert session.nurse_signed_at is None and session.status == TreatmentSession.Status.DISCHARGED
 
 
 def test_one_signature_does_not_lock_and_the_same_role_cannot_sign_twice(nurse, prescriber, patient_a):
     session = charted_session(patient_a, nurse, prescriber, sign=False)
-    charting.sign(session, by=nurse, password=TEST_PASSWORD)
+    steps.sign(session, by=nurse, password=TEST_PASSWORD)
     assert not session.is_locked
     with pytest.raises(ChartingError, match="nurse has already signed"):
-        charting.sign(session, by=nurse, password=TEST_PASSWORD)
+        steps.sign(session, by=nurse, password=TEST_PASSWORD)
 
 
 def test_after_both_signatures_nothing_on_the_record_can_change(nurse, prescriber, patient_a):
@@ -446,11 +452,11 @@ def test_after_both_signatures_nothing_on_the_record_can_change(nurse, prescribe
 
     when = after_dose(session, 100)
     with pytest.raises(ChartingError, match="signed and locked"):
-        charting.record_vitals(session, taken_at=when, by=nurse, now=when, sbp=120, dbp=80)
+        steps.record_vitals(session, taken_at=when, by=nurse, now=when, sbp=120, dbp=80)
     with pytest.raises(ChartingError, match="signed and locked"):
-        charting.record_observation(session, taken_at=when, by=nurse, moaas=5, now=when)
+        steps.record_observation(session, taken_at=when, by=nurse, moaas=5, now=when)
     with pytest.raises(ChartingError, match="signed and locked"):
-        charting.save_rems(session, {"enrolled": True})
+        steps.save_rems(session, {"enrolled": True})
     with pytest.raises(ChartingError):
         discharge_at(session, nurse, 125)
     with pytest.raises(ValidationError):
@@ -460,14 +466,14 @@ def test_after_both_signatures_nothing_on_the_record_can_change(nurse, prescribe
 def test_an_addendum_is_added_only_to_a_locked_record_and_never_changes(nurse, prescriber, patient_a):
     draft = charted_session(patient_a, nurse, prescriber, sign=False)
     with pytest.raises(ChartingError, match="not signed yet"):
-        charting.add_addendum(draft, by=nurse, reason="Late note", text="Phoned: home safely.")
+        steps.add_addendum(draft, by=nurse, reason="Late note", text="Phoned: home safely.")
 
-    charting.sign(draft, by=nurse, password=TEST_PASSWORD)
-    charting.sign(draft, by=prescriber, password=TEST_PASSWORD)
-    addendum = charting.add_addendum(draft, by=nurse, reason="Late note", text="Phoned: home safely.")
+    steps.sign(draft, by=nurse, password=TEST_PASSWORD)
+    steps.sign(draft, by=prescriber, password=TEST_PASSWORD)
+    addendum = steps.add_addendum(draft, by=nurse, reason="Late note", text="Phoned: home safely.")
     assert (addendum.author, addendum.reason) == (nurse, "Late note")
     with pytest.raises(ChartingError, match="Say why"):
-        charting.add_addendum(draft, by=nurse, reason=" ", text="x")
+        steps.add_addendum(draft, by=nurse, reason=" ", text="x")
     addendum.text = "Changed."
     with pytest.raises(ValidationError):
         addendum.save()
@@ -482,21 +488,21 @@ def test_the_baseline_closes_when_the_dose_starts_even_before_the_booked_time(nu
     visit = checked_in_visit(patient_a, nurse, start=start)  # booked: the baseline PHQ-9 opens
     baseline = patient_a.assignments.get(is_baseline=True)
     assert baseline.is_available and baseline.expires_at == visit.end
-    session = charting.start_session(visit, by=nurse)
+    session = steps.start_session(visit, by=nurse)
     now = timezone.now()
-    charting.save_pre_session(
+    steps.save_pre_session(
         session,
         answers=dict.fromkeys((i.key for i in checklist_for("iv")), "yes"),
         weight_kg=Decimal("70"),
         weight_measured_on=timezone.localdate(),
         by=nurse,
     )
-    charting.record_vitals(session, taken_at=now, by=nurse, sbp=124, dbp=78, hr=70)
+    steps.record_vitals(session, taken_at=now, by=nurse, sbp=124, dbp=78, hr=70)
     vial = stock_vial(nurse)
-    charting.order_dose(
+    steps.order_dose(
         session, by=prescriber, mg_per_kg="0.5", minutes=40, concentration=vial.concentration_mg_per_ml
     )
-    charting.administer_dose(session, by=nurse, vial=vial)  # the patient was early: before the booked time
+    steps.administer_dose(session, by=nurse, vial=vial)  # the patient was early: before the booked time
     baseline.refresh_from_db()
     assert baseline.status == QuestionnaireAssignment.Status.EXPIRED
     assert baseline.expires_at == session.dose_started_at and baseline.is_expired

@@ -1,4 +1,4 @@
-"""Hand-checked dose table for sessions.dosing (pure Python: no database)."""
+"""Hand-checked dose table for sessions.charting.dosing (pure Python: no database)."""
 
 import ast
 import math
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from sessions import dosing
-from sessions.dosing import (
+from sessions.charting import dosing
+from sessions.charting.dosing import (
     Dilution,
     Dose,
     DoseError,

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sessions.flowsheet_chart import vitals_chart_svg
-from sessions.monitoring import DEFAULT_THRESHOLDS, Reading
+from sessions.charting.flowsheet import vitals_chart_svg
+from sessions.charting.monitoring import DEFAULT_THRESHOLDS, Reading
 
 SVG = "{http://www.w3.org/2000/svg}"
 NS = {"svg": "http://www.w3.org/2000/svg"}

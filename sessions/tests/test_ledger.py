@@ -8,9 +8,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from clinic.testing.factories import TEST_PASSWORD
 from conftest import require_service
-from sessions.ledger import (
+from sessions.ledger.entries import (
     LedgerError,
     administer,
     balance_by_lot,
@@ -21,6 +20,7 @@ from sessions.ledger import (
     waste,
 )
 from sessions.models import LedgerEntry, Vial
+from testing.factories import TEST_PASSWORD
 
 
 @pytest.fixture

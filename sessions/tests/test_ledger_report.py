@@ -15,10 +15,10 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.testing.factories import TEST_PASSWORD
 from conftest import require_service
-from sessions.ledger import administer, correct, count, receive_vial, waste
-from sessions.ledger_views import CSV_HEADER
+from sessions.ledger.entries import administer, correct, count, receive_vial, waste
+from sessions.ledger.views import CSV_HEADER
+from testing.factories import TEST_PASSWORD
 
 REPORT = reverse("sessions:ledger_report")
 FEBRUARY = {"start": "2026-02-01", "end": "2026-02-28"}

@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic import roles
-from clinic.testing.factories import TEST_PASSWORD, UserFactory
-from sessions.ledger import administer, receive_vial, waste
+from sessions.ledger.entries import administer, receive_vial, waste
 from sessions.models import LedgerEntry, Vial
+from testing.factories import TEST_PASSWORD, UserFactory
 
 NEXT_YEAR = timezone.localdate() + timedelta(days=365)
 
@@ -492,7 +492,7 @@ def test_nurse_receives_vials_records_witnessed_waste_and_downloads_the_report(
 ):
     from playwright.sync_api import expect
 
-    from clinic.testing.browser import sign_in
+    from testing.browser import sign_in
 
     site = live_server.url
     tablet = browser.new_context(viewport={"width": 1024, "height": 768}, accept_downloads=True)

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from sessions.monitoring import (
+from sessions.charting.monitoring import (
     ALDRETE_ITEMS,
     ALDRETE_LABELS,
     CADSS_MAX,

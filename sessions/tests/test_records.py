@@ -7,11 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from clinic.models import ClinicSettings
-from clinic.testing.charting import charted_session
 from conftest import require_service
-from sessions import charting, monitoring
-from sessions.records import (
+from sessions.charting import monitoring, steps
+from sessions.charting.records import (
     FLOWSHEET_COLUMNS,
     REMS_SECTIONS,
     flowsheet,
@@ -19,6 +17,8 @@ from sessions.records import (
     rems_form_pdf,
     session_record_pdf,
 )
+from sessions.models import ChartingSettings
+from testing.charting import charted_session
 
 ADDENDUM = "Phoned the next morning: home safely, mild headache resolved."
 
@@ -41,7 +41,7 @@ def name(user):
 @pytest.fixture
 def signed_iv(nurse, prescriber, patient_a):
     session = charted_session(patient_a, nurse, prescriber, adverse_event=True, bp_alert=True)
-    charting.add_addendum(session, by=nurse, reason="Late note", text=ADDENDUM)
+    steps.add_addendum(session, by=nurse, reason="Late note", text=ADDENDUM)
     return session
 
 
@@ -97,12 +97,12 @@ def test_an_unsigned_record_is_marked_as_a_draft(nurse, prescriber, patient_a):
 def test_the_record_marks_late_entries_and_splits_a_long_flowsheet(nurse, prescriber, patient_a):
     session = charted_session(patient_a, nurse, prescriber, until="monitored")
     taken = session.dose_started_at + timedelta(minutes=117)
-    charting.record_vitals(
+    steps.record_vitals(
         session, taken_at=taken, by=nurse, now=taken + timedelta(minutes=20), sbp=122, dbp=77, hr=70
     )
     for minute in range(45, 100, 10):  # six extra readings: 17 in all
         when = session.dose_started_at + timedelta(minutes=minute)
-        charting.record_vitals(session, taken_at=when, by=nurse, now=when, sbp=130, dbp=80, hr=74)
+        steps.record_vitals(session, taken_at=when, by=nurse, now=when, sbp=130, dbp=80, hr=74)
 
     vitals = list(session.vitals.all())
     blocks = flowsheet(session, vitals)
@@ -118,12 +118,12 @@ def test_the_record_marks_late_entries_and_splits_a_long_flowsheet(nurse, prescr
 
 
 def test_the_record_shows_the_thresholds_in_force_at_the_time_of_the_session(nurse, prescriber, patient_a):
-    clinic = ClinicSettings.load()
+    clinic = ChartingSettings.load()
     clinic.alert_sbp_above = 175
     clinic._history_date = timezone.now() - timedelta(days=1)  # simple_history: when the change was made
     clinic.save()
     session = charted_session(patient_a, nurse, prescriber, sign=False)
-    clinic = ClinicSettings.objects.get()
+    clinic = ChartingSettings.objects.get()
     clinic.alert_sbp_above = 190
     clinic.save()
 
@@ -171,7 +171,7 @@ def test_a_draft_rems_form_lists_what_is_missing_before_submission(nurse, prescr
     draft = charted_session(patient_b, nurse, prescriber, route="intranasal", rems=False, sign=False)
     text = pdf_text(rems_form_pdf(draft, nurse))
     assert "Missing before submission" in text
-    missing = monitoring.rems_missing(charting.rems_data(draft))
+    missing = monitoring.rems_missing(steps.rems_data(draft))
     assert "Patient enrolled in the Spravato REMS (yes/no)" in missing
     for problem in missing:
         assert problem in text

@@ -3,7 +3,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sessions.reminder_times import apply_quiet_hours, backoff, reminder_due_times
+from clinic.outbox import backoff
+from sessions.scheduling.reminder_times import apply_quiet_hours, reminder_due_times
 
 NY = ZoneInfo("America/New_York")
 START = datetime(2025, 6, 20, 15, 0, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""Safety at every step of a treatment (sessions.safety): the treatment gate and the pre-dose hold are
+"""Safety at every step of a treatment (sessions.charting.safety): the treatment gate and the pre-dose hold are
 checked when the chart starts, at the order, at the dose and at each esketamine device, and only a
 prescriber's written override, later than what caused the stop, lets the treatment go on."""
 
@@ -10,17 +10,22 @@ import pytest
 from django.utils import timezone
 
 from assessments.services import current_version_for, submit_response
-from clinic.models import ClinicSettings
-from clinic.testing.charting import charted_session, checked_in_visit, stock_vial
-from clinic.testing.factories import consent_document
 from patients import alerts
 from patients.intake import save_section, sections_of
 from patients.models import Patient
 from patients.review import record_decision
-from sessions import charting, safety
-from sessions.charting import ChartingError
-from sessions.models import EsketamineDevice, LedgerEntry, SafetyOverride, TreatmentSession
-from sessions.safety import SafetyError
+from sessions.charting import safety, steps
+from sessions.charting.safety import SafetyError
+from sessions.charting.steps import ChartingError
+from sessions.models import (
+    ChartingSettings,
+    EsketamineDevice,
+    LedgerEntry,
+    SafetyOverride,
+    TreatmentSession,
+)
+from testing.charting import charted_session, checked_in_visit, stock_vial
+from testing.factories import consent_document
 
 pytestmark = pytest.mark.django_db
 
@@ -36,17 +41,17 @@ def reasons(error):
 
 
 def order(session, prescriber, minute=8, **extra):
-    return charting.order_dose(session, by=prescriber, now=at(session, minute), **{**ORDER, **extra})
+    return steps.order_dose(session, by=prescriber, now=at(session, minute), **{**ORDER, **extra})
 
 
 def administer(session, nurse, vial, minute=12):
     when = at(session, minute)
-    return charting.administer_dose(session, by=nurse, vial=vial, started_at=when, now=when)
+    return steps.administer_dose(session, by=nurse, vial=vial, started_at=when, now=when)
 
 
 def vitals(session, nurse, minute, **values):
     when = at(session, minute)
-    return charting.record_vitals(session, taken_at=when, by=nurse, now=when, **values)
+    return steps.record_vitals(session, taken_at=when, by=nurse, now=when, **values)
 
 
 # --- What closes the gate mid-session ----------------------------------------------------------------
@@ -134,12 +139,12 @@ def test_an_unacknowledged_alert_on_an_earlier_abandoned_chart_closes_the_gate(p
     )
     visit = checked_in_visit(patient_a, nurse, route="iv", room_name="Chair 2")
     with pytest.raises(ChartingError) as error:
-        charting.start_session(visit, by=nurse)
+        steps.start_session(visit, by=nurse)
     assert "Treatment session alert not yet acknowledged: SBP 190 above 180" in reasons(error)
     assert alerts.open_count(patient_a) == 1
 
-    charting.acknowledge(alert, by=nurse, note="Chart abandoned; BP rechecked 132/80.")
-    assert charting.start_session(visit, by=nurse).pk
+    steps.acknowledge(alert, by=nurse, note="Chart abandoned; BP rechecked 132/80.")
+    assert steps.start_session(visit, by=nurse).pk
 
 
 def test_a_session_alert_counts_everywhere_open_alerts_are_counted(patient_a, nurse, prescriber, therapist):
@@ -231,7 +236,7 @@ def test_a_hold_level_reading_after_the_order_refuses_the_dose_and_raises_an_ale
         administer(started, nurse, vial)
     assert "Dosing is held." in reasons(error) and "Pre-dose SBP 195 above 160" in reasons(error)
 
-    charting.acknowledge(alert, by=nurse, note="Prescriber told; patient anxious.", now=at(started, 11))
+    steps.acknowledge(alert, by=nurse, note="Prescriber told; patient anxious.", now=at(started, 11))
     with pytest.raises(ChartingError) as error:  # the alert is seen; the hold still stands
         administer(started, nurse, vial)
     assert "Dosing is held." in reasons(error) and "Treatment is stopped" not in reasons(error)
@@ -246,10 +251,10 @@ def test_a_hold_level_reading_after_the_order_refuses_the_dose_and_raises_an_ale
 def test_an_override_earlier_than_the_hold_reading_does_not_allow_the_dose(started, nurse, prescriber):
     vial = stock_vial(nurse)
     first = vitals(started, nurse, 6, sbp=165, dbp=95, hr=80)
-    charting.acknowledge(started.alerts.get(vital=first), by=nurse, note="Prescriber informed.")
+    steps.acknowledge(started.alerts.get(vital=first), by=nurse, note="Prescriber informed.")
     order(started, prescriber, hold_override_reason="White-coat hypertension, known.")
     later = vitals(started, nurse, 10, sbp=172, dbp=104, hr=82)  # a newer hold: the override is older
-    charting.acknowledge(started.alerts.get(vital=later), by=nurse, note="Prescriber informed.")
+    steps.acknowledge(started.alerts.get(vital=later), by=nurse, note="Prescriber informed.")
     with pytest.raises(ChartingError) as error:
         administer(started, nurse, vial)
     assert "Pre-dose SBP 172 above 160" in reasons(error)
@@ -264,7 +269,7 @@ def test_a_new_reading_within_limits_lifts_the_hold_and_each_measure_is_judged_b
     started, nurse, prescriber
 ):
     reading = vitals(started, nurse, 5, sbp=195, dbp=118, hr=84)
-    charting.acknowledge(started.alerts.get(vital=reading), by=nurse, note="Rechecking.")
+    steps.acknowledge(started.alerts.get(vital=reading), by=nurse, note="Rechecking.")
     vitals(started, nurse, 6, spo2=98)  # SpO2 alone does not clear a blood pressure
     assert [s.key for s in safety.open_stops(started, "hold")] == [
         f"reading:{reading.pk}:sbp",
@@ -301,7 +306,7 @@ def test_a_caution_is_shown_and_does_not_hold(started, nurse, prescriber):
         "HR 105 above 100 (pre-dose caution threshold)",
         "SpO2 94 below 95 (pre-dose caution threshold)",
     ]
-    assert charting.pre_dose_status(started)[0] == "caution"
+    assert steps.pre_dose_status(started)[0] == "caution"
     assert not started.alerts.exists()
     order(started, prescriber)
 
@@ -309,14 +314,14 @@ def test_a_caution_is_shown_and_does_not_hold(started, nurse, prescriber):
 def test_the_clinic_s_own_pre_dose_and_hypotension_thresholds_are_applied_and_named(
     started, nurse, prescriber
 ):
-    clinic = ClinicSettings.load()
+    clinic = ChartingSettings.load()
     clinic.hold_spo2_below = 90
     clinic.hold_temp_c = Decimal("38.5")
     clinic.alert_sbp_below = 95
     clinic.save()
     reading = vitals(started, nurse, 5, sbp=124, dbp=78, spo2=91, temp_c=38.2)
     assert reading.flags == ["SpO2 91 below 95 (pre-dose caution threshold)"]
-    assert charting.pre_dose_status(started)[0] == "caution"
+    assert steps.pre_dose_status(started)[0] == "caution"
     vial = stock_vial(nurse)
     order(started, prescriber)
     administer(started, nurse, vial)
@@ -339,7 +344,7 @@ def test_low_blood_pressure_during_and_after_the_dose_raises_an_alert(
 ):
     session = charted_session(patient_a, nurse, prescriber, until="administered")
     when = session.dose_started_at + timedelta(minutes=20)
-    reading = charting.record_vitals(session, taken_at=when, by=nurse, now=when, sbp=sbp, dbp=dbp, hr=60)
+    reading = steps.record_vitals(session, taken_at=when, by=nurse, now=when, sbp=sbp, dbp=dbp, hr=60)
     assert reading.flags == flags
     assert session.alerts.filter(vital=reading).exists() == bool(flags)
 
@@ -351,18 +356,18 @@ def test_low_blood_pressure_during_and_after_the_dose_raises_an_alert(
 def first_device(patient_a, nurse, prescriber):
     session = charted_session(patient_a, nurse, prescriber, route="intranasal", until="ordered", dose_mg=84)
     when = session.appointment.start + timedelta(minutes=12)
-    charting.administer_dose(session, by=nurse, lot_number="ESK1", started_at=when, now=when)
+    steps.administer_dose(session, by=nurse, lot_number="ESK1", started_at=when, now=when)
     return TreatmentSession.objects.get(pk=session.pk)
 
 
 def test_each_esketamine_device_is_five_minutes_after_the_one_before(first_device, nurse):
     start = first_device.dose_started_at
     with pytest.raises(ChartingError) as error:
-        charting.give_device(
+        steps.give_device(
             first_device, by=nurse, taken_at=start + timedelta(minutes=4), now=start + timedelta(minutes=4)
         )
     assert f"device 2 not before {timezone.localtime(start + timedelta(minutes=5)):%H:%M}" in reasons(error)
-    charting.give_device(
+    steps.give_device(
         first_device, by=nurse, taken_at=start + timedelta(minutes=5), now=start + timedelta(minutes=5)
     )
     assert [d.lot_number for d in first_device.devices.all()] == ["ESK1", "ESK1"]
@@ -370,7 +375,7 @@ def test_each_esketamine_device_is_five_minutes_after_the_one_before(first_devic
 
 def test_an_alert_after_the_first_device_stops_the_next_one(first_device, nurse, prescriber):
     start = first_device.dose_started_at
-    high = charting.record_vitals(
+    high = steps.record_vitals(
         first_device,
         taken_at=start + timedelta(minutes=4),
         by=nurse,
@@ -381,12 +386,12 @@ def test_an_alert_after_the_first_device_stops_the_next_one(first_device, nurse,
     )
     later = start + timedelta(minutes=6)
     with pytest.raises(ChartingError) as error:
-        charting.give_device(first_device, by=nurse, taken_at=later, now=later)
+        steps.give_device(first_device, by=nurse, taken_at=later, now=later)
     assert "SBP 186 above 180" in reasons(error)
-    charting.acknowledge(
+    steps.acknowledge(
         first_device.alerts.get(vital=high), by=nurse, note="Rechecked 150/90; prescriber agrees."
     )
-    charting.give_device(first_device, by=nurse, taken_at=later, now=later)
+    steps.give_device(first_device, by=nurse, taken_at=later, now=later)
     assert first_device.devices.count() == 2
 
 
@@ -394,7 +399,7 @@ def test_the_gate_closing_between_devices_stops_the_next_one(first_device, nurse
     _phq9_item9(first_device.patient, nurse)
     later = first_device.dose_started_at + timedelta(minutes=6)
     with pytest.raises(ChartingError) as error:
-        charting.give_device(first_device, by=nurse, taken_at=later, now=later)
+        steps.give_device(first_device, by=nurse, taken_at=later, now=later)
     assert "PHQ-9 item 9" in reasons(error)
 
 
@@ -404,22 +409,22 @@ def test_discharge_waits_for_every_device_or_a_reason_for_stopping(first_device,
     start = first_device.dose_started_at
     for minute in (20, 40, 120):
         when = start + timedelta(minutes=minute)
-        charting.record_vitals(
+        steps.record_vitals(
             first_device, taken_at=when, by=nurse, now=when, sbp=128, dbp=80, hr=72, spo2=98, rr=14
         )
     when = start + timedelta(minutes=30)
-    charting.record_observation(first_device, taken_at=when, by=nurse, now=when, moaas=5)
+    steps.record_observation(first_device, taken_at=when, by=nurse, now=when, moaas=5)
     with pytest.raises(ChartingError) as error:
         discharge_at(first_device, nurse, 125)
     assert "2 esketamine devices of 3 not given" in reasons(error)
-    charting.stop_devices(
+    steps.stop_devices(
         first_device,
         by=nurse,
         reason="Nausea after the first device; patient declined more.",
         now=start + timedelta(minutes=15),
     )
     discharge_at(first_device, nurse, 125)
-    data = charting.rems_data(first_device)
+    data = steps.rems_data(first_device)
     assert data["dose"] == "other" and data["other_dose_mg"] == Decimal("28")
 
 
@@ -470,7 +475,7 @@ def test_an_undiluted_rate_that_the_pump_cannot_give_is_refused_with_a_dilution(
 
 
 def test_the_pump_resolution_is_a_clinic_setting(started, nurse, prescriber):
-    clinic = ClinicSettings.load()
+    clinic = ChartingSettings.load()
     clinic.pump_rate_resolution = Decimal("1")
     clinic.save()
     vitals(started, nurse, 5, sbp=124, dbp=78)
@@ -488,7 +493,7 @@ def test_the_pump_resolution_is_a_clinic_setting(started, nurse, prescriber):
 
 def test_a_reading_sent_twice_with_the_same_submission_is_charted_once(started, nurse):
     submission = uuid.uuid4()
-    first = charting.record_vitals(
+    first = steps.record_vitals(
         started,
         taken_at=at(started, 5),
         by=nurse,
@@ -497,7 +502,7 @@ def test_a_reading_sent_twice_with_the_same_submission_is_charted_once(started, 
         sbp=124,
         dbp=78,
     )
-    again = charting.record_vitals(
+    again = steps.record_vitals(
         started,
         taken_at=at(started, 5),
         by=nurse,
@@ -515,8 +520,8 @@ def test_two_nurses_giving_the_same_device_at_once_get_a_refusal_not_an_error(fi
     # number) constraint. It must come back as a refusal to show, not a server error.
     later = first_device.dose_started_at + timedelta(minutes=6)
     device = {"session": first_device, "lot_number": "ESK1", "taken_at": later, "recorded_at": later}
-    charting._create(EsketamineDevice, uuid.uuid4(), number=2, recorded_by=nurse, **device)
+    steps._create(EsketamineDevice, uuid.uuid4(), number=2, recorded_by=nurse, **device)
     with pytest.raises(ChartingError) as error:
-        charting._create(EsketamineDevice, uuid.uuid4(), number=2, recorded_by=nurse, **device)
+        steps._create(EsketamineDevice, uuid.uuid4(), number=2, recorded_by=nurse, **device)
     assert "Someone charted this at the same moment: nothing was added." in reasons(error)
     assert first_device.devices.count() == 2

@@ -13,11 +13,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.services import current_version_for, submit_response
-from clinic.testing.charting import charted_session, stock_vial
-from sessions import charting
+from sessions.charting import steps
+from sessions.charting.records import session_record_pdf
 from sessions.models import LedgerEntry, SafetyOverride, VitalSignReading
-from sessions.records import session_record_pdf
 from sessions.tests.test_records import pdf_text
+from testing.charting import charted_session, stock_vial
 
 pytestmark = pytest.mark.django_db
 
@@ -101,9 +101,9 @@ def test_a_hold_reading_after_the_order_shows_the_hold_and_its_override_form(
     client_for, nurse, prescriber, ordered
 ):
     when = timezone.now() - timedelta(minutes=1)
-    reading = charting.record_vitals(ordered, taken_at=when, by=nurse, now=when, sbp=195, dbp=118, hr=84)
+    reading = steps.record_vitals(ordered, taken_at=when, by=nurse, now=when, sbp=195, dbp=118, hr=84)
     alert = ordered.alerts.get(vital=reading)
-    charting.acknowledge(alert, by=nurse, note="Prescriber at the chair.")
+    steps.acknowledge(alert, by=nurse, note="Prescriber at the chair.")
     page = client_for(prescriber).get(url(ordered)).content.decode()
     held = page[page.index('id="dosing-held"') :]
     assert "Pre-dose SBP 195 above 160 (pre-dose hold threshold)" in held
@@ -118,7 +118,7 @@ def test_a_reading_flagged_on_systolic_and_diastolic_is_highlighted_once(
 ):
     session = charted_session(patient_a, nurse, prescriber, until="administered")
     when = session.dose_started_at + timedelta(minutes=20)
-    charting.record_vitals(session, taken_at=when, by=nurse, now=when, sbp=190, dbp=115, hr=80, temp_c=38.4)
+    steps.record_vitals(session, taken_at=when, by=nurse, now=when, sbp=190, dbp=115, hr=80, temp_c=38.4)
     page = client_for(nurse).get(url(session)).content.decode()
     assert "flaggedflagged" not in page
     assert re.search(r'<td class="flagged"[^>]*>190/115</td>', page)

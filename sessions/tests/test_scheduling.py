@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sessions.scheduling import (
+from sessions.scheduling.series import (
     Interval,
     NoSlotsError,
     Slot,

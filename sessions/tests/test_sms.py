@@ -2,8 +2,8 @@ import io
 
 import pytest
 
-from sessions import sms
-from sessions.sms import (
+from sessions.scheduling import sms
+from sessions.scheduling.sms import (
     BaseSmsBackend,
     ConsoleBackend,
     LocmemBackend,
@@ -71,15 +71,15 @@ def test_base_backend_is_abstract():
 
 def test_get_backend_by_path_passes_kwargs():
     stream = io.StringIO()
-    backend = get_backend("sessions.sms.ConsoleBackend", stream=stream, fail_silently=True)
+    backend = get_backend("sessions.scheduling.sms.ConsoleBackend", stream=stream, fail_silently=True)
     assert type(backend) is ConsoleBackend
     assert backend.stream is stream
     assert backend.fail_silently is True
-    assert type(get_backend("sessions.sms.LocmemBackend")) is LocmemBackend
+    assert type(get_backend("sessions.scheduling.sms.LocmemBackend")) is LocmemBackend
 
 
 def test_get_backend_uses_setting(settings):
-    settings.SMS_BACKEND = "sessions.sms.LocmemBackend"
+    settings.SMS_BACKEND = "sessions.scheduling.sms.LocmemBackend"
     assert type(get_backend()) is LocmemBackend
     assert send_sms("+15550101234", "Your appointment is tomorrow at 10:00") == 1
     assert sms.outbox == [SmsMessage("+15550101234", "Your appointment is tomorrow at 10:00")]
@@ -95,7 +95,7 @@ def test_get_backend_defaults_to_console_without_setting(settings):
     ("path", "detail"),
     [
         ("sessions.no_such_module.Backend", "sessions.no_such_module"),
-        ("sessions.sms.NoSuchBackend", "'NoSuchBackend'"),
+        ("sessions.scheduling.sms.NoSuchBackend", "'NoSuchBackend'"),
         ("ConsoleBackend", "not a dotted path"),
     ],
 )
@@ -108,7 +108,7 @@ def test_unknown_backend_path_raises_clear_import_error(path, detail):
 
 
 def test_unknown_backend_in_setting_names_the_setting(settings):
-    settings.SMS_BACKEND = "sessions.sms.Typo"
+    settings.SMS_BACKEND = "sessions.scheduling.sms.Typo"
     with pytest.raises(ImportError, match="SMS_BACKEND"):
         send_sms("+15550101234", "hi")
 

@@ -11,12 +11,12 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.testing.charting import charted_session, stock_vial
-from clinic.testing.factories import appointment_type, treatment_plan
-from sessions import charting, dosing
-from sessions.chart_forms import OrderForm, PreSessionForm
-from sessions.checklist import checklist_rows
-from sessions.services import _send_email
+from sessions.charting import dosing, steps
+from sessions.charting.checklist import checklist_rows
+from sessions.charting.forms import OrderForm, PreSessionForm
+from sessions.scheduling.booking import _send_email
+from testing.charting import charted_session, stock_vial
+from testing.factories import appointment_type, treatment_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -144,9 +144,9 @@ def test_the_order_offers_the_concentrations_in_stock(nurse, prescriber, patient
 def test_dose_errors_use_the_words_of_the_form(nurse, prescriber, patient_a):
     session = charted_session(patient_a, nurse, prescriber, until="started")
     with pytest.raises(dosing.DoseError) as error:
-        charting.calculate(session, mg_per_kg="5", minutes=40, concentration="50")
+        steps.calculate(session, mg_per_kg="5", minutes=40, concentration="50")
     assert str(error.value).startswith("The dose in mg/kg must be between 0.05 and 2 mg/kg, got 5")
     assert "mg_per_kg" not in str(error.value)
     with pytest.raises(dosing.DoseError) as error:
-        charting.calculate(session, mg_per_kg="0.5", minutes=40, concentration="50", final_volume_ml="0.5")
+        steps.calculate(session, mg_per_kg="0.5", minutes=40, concentration="50", final_volume_ml="0.5")
     assert str(error.value) == "The final volume (0.5 mL) must be more than the drug volume (0.72 mL)."

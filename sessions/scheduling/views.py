@@ -1,0 +1,452 @@
+from datetime import datetime, time, timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from clinic import roles
+from patients import alerts
+from patients.access import get_patient_for, patient_view, staff_view
+from patients.search import pick
+from sessions.models import Appointment, ClinicHours, Closure, Room, WorkingHours
+from sessions.scheduling import series
+from sessions.scheduling.booking import (
+    BookingError,
+    book,
+    book_series,
+    cancel,
+    is_late,
+    move,
+    set_status,
+    status_counts,
+)
+from sessions.scheduling.forms import (
+    BookingForm,
+    CancelForm,
+    ProposeForm,
+    SlotForm,
+    TreatmentPlanForm,
+    clinicians,
+)
+
+
+def _day(request, name="date"):
+    try:
+        return datetime.strptime(request.GET.get(name, ""), "%Y-%m-%d").date()
+    except ValueError:
+        return timezone.localdate()
+
+
+def _appointments_between(start_day, end_day):
+    start = timezone.make_aware(datetime.combine(start_day, time.min))
+    end = timezone.make_aware(datetime.combine(end_day, time.min))
+    return Appointment.objects.filter(start__lt=end, end__gt=start).select_related(
+        "patient", "room", "clinician", "appointment_type", "treatment_session"
+    )
+
+
+# Staff: today and the calendar ---------------------------------------------------------------------
+
+#: Today names at most this many patients with open alerts; the Alerts page lists them all.
+TODAY_ALERT_NAMES = 12
+
+
+@staff_view(roles.VIEW_APPOINTMENTS)
+def today(request):
+    day = timezone.localdate()
+    appointments = list(_appointments_between(day, day + timedelta(days=1)).order_by("start"))
+    by_room = {}
+    for appointment in appointments:
+        by_room.setdefault(appointment.room, []).append(appointment)
+    alert_patients, alert_patient_total = alerts.patients_with_open_alerts(
+        request.user, limit=TODAY_ALERT_NAMES
+    )
+    return render(
+        request,
+        "sessions/today.html",
+        {
+            "day": day,
+            "by_room": sorted(by_room.items(), key=lambda item: item[0].name),
+            "checked_in": [
+                a
+                for a in appointments
+                if a.status in (Appointment.Status.CHECKED_IN, Appointment.Status.IN_TREATMENT)
+            ],
+            "alert_patients": alert_patients,
+            "alert_patient_total": alert_patient_total,
+            "can_change": request.user.has_perm(roles.CHANGE_APPOINTMENT),
+        },
+    )
+
+
+@staff_view(roles.VIEW_APPOINTMENTS)
+def calendar(request):
+    view = request.GET.get("view", "day")
+    by = request.GET.get("by", "room")
+    day = _day(request)
+    if view == "week":
+        start_day = day - timedelta(days=day.weekday())
+        days = [start_day + timedelta(days=n) for n in range(7)]
+    else:
+        view, start_day, days = "day", day, [day]
+    appointments = list(_appointments_between(days[0], days[-1] + timedelta(days=1)).order_by("start"))
+    columns = list(Room.objects.filter(is_active=True)) if by == "room" else list(clinicians())
+    grid = []
+    for column in columns:
+        cells = []
+        for each_day in days:
+            cells.append(
+                [
+                    a
+                    for a in appointments
+                    if timezone.localtime(a.start).date() == each_day
+                    and (a.room_id if by == "room" else a.clinician_id) == column.pk
+                ]
+            )
+        grid.append((column, cells))
+    step = timedelta(days=7 if view == "week" else 1)
+    can_book = request.user.has_perm(roles.BOOK_APPOINTMENT) and request.user.has_perm(roles.VIEW_PATIENT)
+    return render(
+        request,
+        "sessions/calendar.html",
+        {
+            "view": view,
+            "by": by,
+            "day": day,
+            "days": days,
+            "grid": grid,
+            "previous": day - step,
+            "next": day + step,
+            "statuses": Appointment.Status.choices,
+            "can_book": can_book,
+            # The "Book" box's patient picker; this page shows its matches when JavaScript is off.
+            "picker": pick(request.GET.get("q", "")) if can_book else None,
+        },
+    )
+
+
+@staff_view(roles.BOOK_APPOINTMENT)
+def calendar_book(request):
+    """The calendar's "Book" box: pick a patient, then the booking form opens on that day."""
+    try:
+        patient = get_patient_for(request.user, request.GET.get("patient", ""), roles.BOOK_APPOINTMENT)
+    except ValidationError:
+        messages.error(request, "Choose a patient to book for.")
+        return redirect("sessions:calendar")
+    return redirect(f"{reverse('sessions:book', args=[patient.external_id])}?date={_day(request):%Y-%m-%d}")
+
+
+# Staff: one patient's appointments ------------------------------------------------------------------
+
+
+@staff_view(roles.BOOK_APPOINTMENT)
+def book_appointment(request, patient):
+    form = BookingForm(request.POST or None, initial={"date": _day(request), "time": time(9, 0)})
+    errors = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            appointment = book(
+                patient=patient,
+                appointment_type=form.cleaned_data["appointment_type"],
+                start=form.start(),
+                room=form.cleaned_data["room"],
+                clinician=form.cleaned_data["clinician"],
+                by=request.user,
+            )
+        except BookingError as error:
+            errors = error.reasons
+        else:
+            messages.success(
+                request,
+                f"Booked {appointment.appointment_type} on {timezone.localtime(appointment.start):%a %b %-d, %H:%M}.",
+            )
+            return redirect(
+                "sessions:appointment", patient_id=patient.external_id, appointment_id=appointment.external_id
+            )
+    return render(request, "sessions/book.html", {"patient": patient, "form": form, "errors": errors})
+
+
+@staff_view(roles.VIEW_APPOINTMENTS)
+def appointment_detail(request, patient, appointment_id):
+    appointment = get_object_or_404(
+        patient.appointments.select_related(
+            "room", "clinician", "appointment_type", "plan", "treatment_session"
+        ),
+        external_id=appointment_id,
+    )
+    local = timezone.localtime(appointment.start)
+    return render(
+        request,
+        "sessions/appointment.html",
+        {
+            "patient": patient,
+            "appointment": appointment,
+            "next_statuses": [
+                s for s in Appointment.NEXT[appointment.status] if s != Appointment.Status.CANCELLED
+            ],
+            "move_form": SlotForm(
+                initial={
+                    "date": local.date(),
+                    "time": local.time(),
+                    "room": appointment.room,
+                    "clinician": appointment.clinician,
+                }
+            ),
+            "cancel_form": CancelForm(),
+            "late": is_late(appointment),
+            "reminders": appointment.reminders.all(),
+            "counts": status_counts(patient),
+            "can_change": request.user.has_perm(roles.CHANGE_APPOINTMENT),
+        },
+    )
+
+
+def _back(patient, appointment):
+    return redirect(
+        "sessions:appointment", patient_id=patient.external_id, appointment_id=appointment.external_id
+    )
+
+
+@staff_view(roles.CHANGE_APPOINTMENT)
+@require_POST
+def appointment_status(request, patient, appointment_id):
+    appointment = get_object_or_404(patient.appointments, external_id=appointment_id)
+    try:
+        set_status(appointment, request.POST.get("status", ""), by=request.user)
+    except (BookingError, ValueError) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Now {appointment.get_status_display().lower()}.")
+    return (
+        redirect(request.POST["next"])
+        if request.POST.get("next") == "/today/"
+        else _back(patient, appointment)
+    )
+
+
+@staff_view(roles.CHANGE_APPOINTMENT)
+@require_POST
+def appointment_move(request, patient, appointment_id):
+    appointment = get_object_or_404(patient.appointments, external_id=appointment_id)
+    form = SlotForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, "Not moved: " + "; ".join(e for errors in form.errors.values() for e in errors)
+        )
+    else:
+        try:
+            move(
+                appointment,
+                start=form.start(),
+                room=form.cleaned_data["room"],
+                clinician=form.cleaned_data["clinician"],
+                by=request.user,
+            )
+        except BookingError as error:
+            messages.error(request, "Not moved: " + " ".join(error.reasons))
+        else:
+            messages.success(request, "Moved; its reminders follow the new time.")
+    return _back(patient, appointment)
+
+
+@staff_view(roles.CHANGE_APPOINTMENT)
+@require_POST
+def appointment_cancel(request, patient, appointment_id):
+    appointment = get_object_or_404(patient.appointments, external_id=appointment_id)
+    try:
+        cancel(appointment, reason=request.POST.get("reason"), by=request.user)
+    except BookingError as error:
+        messages.error(request, " ".join(error.reasons))
+    else:
+        messages.success(
+            request, "Cancelled" + (" (late cancellation)." if appointment.late_cancellation else ".")
+        )
+    return _back(patient, appointment)
+
+
+@staff_view(roles.VIEW_APPOINTMENTS)
+def patient_appointments(request, patient):
+    return render(
+        request,
+        "sessions/patient_appointments.html",
+        {
+            "patient": patient,
+            "appointments": patient.appointments.select_related(
+                "appointment_type", "room", "clinician"
+            ).order_by("-start"),
+            "plans": patient.treatment_plans.select_related("appointment_type", "prescribed_by"),
+            "counts": status_counts(patient),
+        },
+    )
+
+
+# Treatment plans ------------------------------------------------------------------------------------
+
+
+@staff_view(roles.ADD_PLAN)
+def plan_create(request, patient):
+    form = TreatmentPlanForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        plan = form.save(commit=False)
+        plan.patient, plan.prescribed_by = patient, request.user
+        plan.save()
+        messages.success(request, "Treatment plan saved. Front desk can now book the series.")
+        return redirect("sessions:plan", patient_id=patient.external_id, plan_id=plan.external_id)
+    return render(request, "sessions/plan_form.html", {"patient": patient, "form": form})
+
+
+def _busy(appointments, key):
+    busy = {}
+    for appointment in appointments:
+        busy.setdefault(str(key(appointment)), []).append(series.Interval(appointment.start, appointment.end))
+    return busy
+
+
+def propose_for(plan, first_day, preferred_time):
+    """Slots for the plan's induction series that respect its spacing, hours, closures and bookings."""
+    tz = timezone.get_current_timezone()
+    horizon_end = first_day + timedelta(days=120)
+    booked = list(
+        Appointment.objects.filter(
+            status__in=Appointment.OPEN,
+            start__gte=timezone.make_aware(datetime.combine(first_day, time.min)),
+            start__lt=timezone.make_aware(datetime.combine(horizon_end, time.min)),
+        )
+    )
+    rooms = {str(room.pk): room for room in Room.objects.filter(is_active=True, is_chair=True)} or {
+        str(room.pk): room for room in Room.objects.filter(is_active=True)
+    }
+    # Treatments are given by nurses and prescribers, not by integration therapists.
+    staff = {
+        str(user.pk): user for user in clinicians().filter(groups__name__in=[roles.NURSE, roles.PRESCRIBER])
+    }
+    shifts = {}
+    for shift in WorkingHours.objects.all():
+        shifts.setdefault(str(shift.staff_id), {})[shift.weekday] = (shift.starts, shift.ends)
+    clinic_hours = dict.fromkeys(range(7))
+    for hours in ClinicHours.objects.all():
+        clinic_hours[hours.weekday] = (hours.opens, hours.closes)
+    slots = series.propose_series(
+        count=plan.induction_sessions,
+        first_day=first_day,
+        duration=timedelta(minutes=plan.appointment_type.duration_minutes),
+        spacing=series.SpacingRule(min_hours_between=plan.min_hours_between, max_per_week=plan.max_per_week),
+        clinic_hours=clinic_hours,
+        closures=set(Closure.objects.values_list("date", flat=True)),
+        tz=tz,
+        rooms=list(rooms),
+        clinicians=[key for key in staff if key in shifts] or list(staff),
+        room_busy=_busy(booked, lambda a: a.room_id),
+        clinician_busy=_busy(booked, lambda a: a.clinician_id),
+        clinician_hours=shifts,
+        patient_busy=[series.Interval(a.start, a.end) for a in booked if a.patient_id == plan.patient_id],
+        preferred_time=preferred_time,
+        now=timezone.now(),
+    )
+    return slots, rooms, staff
+
+
+@staff_view(roles.VIEW_APPOINTMENTS)
+def plan_detail(request, patient, plan_id):
+    plan = get_object_or_404(
+        patient.treatment_plans.select_related("appointment_type", "prescribed_by"), external_id=plan_id
+    )
+    form = ProposeForm(request.POST or request.GET or None)
+    slots, problem = [], None
+    can_book = request.user.has_perm(roles.BOOK_APPOINTMENT)
+    if form.is_bound and form.is_valid():
+        try:
+            slots, rooms, staff = propose_for(
+                plan, form.cleaned_data["first_day"], form.cleaned_data["preferred_time"]
+            )
+        except series.NoSlotsError as error:
+            problem = str(error)
+        else:
+            if request.method == "POST" and request.POST.get("book") and can_book:
+                try:
+                    booked = book_series(
+                        patient=patient,
+                        plan=plan,
+                        slots=slots,
+                        rooms=rooms,
+                        clinicians=staff,
+                        by=request.user,
+                    )
+                except BookingError as error:
+                    problem = " ".join(error.reasons)
+                else:
+                    messages.success(request, f"Booked {len(booked)} sessions.")
+                    return redirect("sessions:patient_appointments", patient_id=patient.external_id)
+            slots = [(slot, rooms[slot.room], staff[slot.clinician]) for slot in slots]
+    return render(
+        request,
+        "sessions/plan.html",
+        {
+            "patient": patient,
+            "plan": plan,
+            "form": form,
+            "slots": slots,
+            "problem": problem,
+            "can_book": can_book,
+            "booked": plan.appointments.select_related("room", "clinician").order_by("start"),
+        },
+    )
+
+
+# Portal -------------------------------------------------------------------------------------------
+
+
+def _own_appointment(patient, appointment_id):
+    return get_object_or_404(
+        Appointment.objects.select_related("appointment_type"), external_id=appointment_id, patient=patient
+    )
+
+
+@patient_view
+def portal_appointments(request, patient):
+    upcoming = patient.appointments.filter(
+        status__in=Appointment.OPEN, end__gte=timezone.now()
+    ).select_related("appointment_type")
+    return render(
+        request,
+        "sessions/portal_appointments.html",
+        {"patient": patient, "upcoming": [(a, is_late(a)) for a in upcoming.order_by("start")]},
+    )
+
+
+@patient_view
+def portal_confirm(request, patient, appointment_id):
+    appointment = _own_appointment(patient, appointment_id)  # another patient's id: 404 before 405
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if appointment.status == Appointment.Status.SCHEDULED:
+        set_status(appointment, Appointment.Status.CONFIRMED, by=request.user)
+        messages.success(request, "Thank you: your appointment is confirmed.")
+    return redirect("portal:appointments")
+
+
+@patient_view
+def portal_change(request, patient, appointment_id):
+    appointment = _own_appointment(patient, appointment_id)  # another patient's id: 404 before 405
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    note = (request.POST.get("note") or "").strip()[:300]
+    if not appointment.is_open:
+        messages.info(request, "This appointment can no longer be changed.")
+    elif is_late(appointment):
+        messages.error(
+            request, "It is too close to the appointment to change it here: please call the clinic."
+        )
+    elif request.POST.get("action") == "cancel":
+        cancel(appointment, reason=f"Cancelled by the patient in the portal. {note}".strip(), by=request.user)
+        messages.success(request, "Your appointment is cancelled.")
+    else:
+        appointment.reschedule_requested_at = timezone.now()
+        appointment.reschedule_note = note
+        appointment.save(update_fields=["reschedule_requested_at", "reschedule_note"])
+        messages.success(request, "The clinic will contact you to find a new time.")
+    return redirect("portal:appointments")
