@@ -79,8 +79,8 @@ def notes(patient, ids, user):
         follows = note.follows
         summary = "Integration note"
         if follows is not None:
-            when = date_format(timezone.localtime(follows.start), "M j")
-            summary += f" after the {follows.appointment_type} appointment of {when}"
+            day = date_format(timezone.localtime(follows.start), "M j")
+            summary += f" after the {follows.appointment_type} appointment of {day}"
         detail = f"by {note.author}"
         if note.signed_at:
             detail += f" · signed {when(note.signed_at)}"

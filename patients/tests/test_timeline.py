@@ -242,3 +242,11 @@ def test_prescriber_timeline_runs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get(timeline_url(chart))
     assert len(entries_of(response.content.decode())) == 50
+
+
+def test_therapist_sees_when_a_note_after_an_appointment_was_signed(chart, therapist):
+    signed = ago(days=3, hours=20)
+    IntegrationNote.objects.filter(patient=chart).update(signed_at=signed, signed_by=therapist)
+    note = next(entry for entry in build_timeline(chart, therapist) if entry.kind == "note")
+    assert note.summary.startswith("Integration note after the ")
+    assert "signed " in note.detail
