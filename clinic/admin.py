@@ -2,6 +2,8 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 from simple_history.admin import SimpleHistoryAdmin
 
 from clinic import roles
@@ -109,10 +111,18 @@ class SingletonSettingsAdmin(SimpleHistoryAdmin):
     settings, …)."""
 
     def has_add_permission(self, request):
-        return not self.model.objects.exists()
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def changelist_view(self, request, extra_context=None):
+        # A list of one row is a detour (and on a new install an empty list with an Add button): open
+        # the settings themselves, with their defaults until an administrator saves them.
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        opts = self.model._meta
+        return redirect(f"admin:{opts.app_label}_{opts.model_name}_change", self.model.load().pk)
 
 
 @admin.register(ClinicSettings)

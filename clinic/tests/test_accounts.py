@@ -152,7 +152,7 @@ def test_administrator_manages_users_in_admin(client_for, administrator, nurse):
     assert client.get(reverse("admin:clinic_user_changelist")).status_code == 200
     assert client.get(reverse("admin:clinic_user_change", args=[nurse.pk])).status_code == 200
     assert client.get(reverse("admin:patients_patient_changelist")).status_code == 200
-    assert client.get(reverse("admin:clinic_clinicsettings_changelist")).status_code == 200
+    assert client.get(reverse("admin:clinic_clinicsettings_changelist"), follow=True).status_code == 200
 
 
 def test_administrator_assigns_a_role_in_admin(client_for, administrator, db):

@@ -47,7 +47,9 @@ def test_administrator_edits_each_layer_s_settings_on_its_own_page(
     page = client.get(reverse(f"{admin_url}_change", args=[current.pk])).content.decode()
     for field in fields:
         assert f'name="{field}"' in page
-    assert client.get(reverse(f"{admin_url}_changelist")).status_code == 200
+    # The list opens the one row's form.
+    listed = client.get(reverse(f"{admin_url}_changelist"))
+    assert listed["Location"] == reverse(f"{admin_url}_change", args=[current.pk])
     assert client.get(reverse(f"{admin_url}_history", args=[current.pk])).status_code == 200
     # One row: no second one, and it cannot be deleted.
     assert client.get(reverse(f"{admin_url}_add")).status_code == 403
