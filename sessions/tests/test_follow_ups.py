@@ -5,11 +5,12 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.db import OperationalError
 from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import QuestionnaireAssignment
-from assessments.services import current_version_for
+from assessments.services import current_version_for, withdraw
 from sessions.charting.steps import ChartingError
 from sessions.integration import followups
 from sessions.models import (
@@ -385,6 +386,22 @@ def test_withdrawing_a_follow_up_cancels_its_emails(patient_a, nurse, client_for
     )
 
     assert set(phq9.notices.values_list("status", flat=True)) == {"cancelled"}
+
+
+def test_a_withdrawal_whose_emails_cannot_be_cancelled_is_not_saved(patient_a, nurse, monkeypatch):
+    set_status(held_visit(patient_a, nurse), Appointment.Status.COMPLETED, by=nurse)
+    phq9 = the_24_hour_phq9(patient_a)
+
+    def database_gone(**assignment_filter):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(QuestionnaireNotice, "cancel_unsent", database_gone)
+    with pytest.raises(OperationalError):
+        withdraw(phq9, by=nurse)
+
+    phq9.refresh_from_db()
+    assert phq9.status == QuestionnaireAssignment.Status.PENDING  # withdrawn and e-mails stopped, or neither
+    assert phq9.cancelled_by is None
 
 
 def test_a_newer_follow_up_replaces_an_older_one_still_open(patient_a, nurse, client_for):
