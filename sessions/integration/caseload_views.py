@@ -10,7 +10,7 @@ def caseload(request):
     """The signed-in therapist's or prescriber's patients, what is due and what is open."""
     return render(
         request,
-        "assessments/caseload.html",
+        "sessions/integration/caseload.html",
         {
             "rows": build_caseload(request.user),
             "caseload_days": CASELOAD_DAYS,

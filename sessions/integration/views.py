@@ -75,7 +75,7 @@ def note_list(request, patient):
     ).annotate(addendum_count=Count("addenda"))
     return render(
         request,
-        "assessments/notes/list.html",
+        "sessions/integration/notes/list.html",
         {"patient": patient, "notes": rows, "can_write": request.user.has_perm(roles.WRITE_NOTE)},
     )
 
@@ -125,7 +125,7 @@ def note_new(request, patient):
         else:
             messages.success(request, "Draft started. It is saved as you type.")
             return redirect(_url(note))
-    return render(request, "assessments/notes/new.html", {"patient": patient, "form": form})
+    return render(request, "sessions/integration/notes/new.html", {"patient": patient, "form": form})
 
 
 # --- Editor and the signed note ---------------------------------------------------------------------
@@ -138,7 +138,7 @@ def _editor(request, note, form=None, sign_form=None, status=200):
     risk_alerts, session_alerts = notes.open_alerts(note.patient)
     return render(
         request,
-        "assessments/notes/editor.html",
+        "sessions/integration/notes/editor.html",
         {
             "patient": note.patient,
             "note": note,
@@ -158,7 +158,7 @@ def _read_view(request, note, addendum_form=None, status=200):
     risk_alerts, session_alerts = ([], []) if note.is_locked else notes.open_alerts(note.patient)
     return render(
         request,
-        "assessments/notes/detail.html",
+        "sessions/integration/notes/detail.html",
         {
             "patient": note.patient,
             "note": note,
@@ -198,7 +198,9 @@ def note_draft(request, patient, note_id):
     htmx = _is_htmx(request)
     if note.is_locked:
         if htmx:
-            return render(request, "assessments/notes/draft_status.html", {"note": note, "locked": True})
+            return render(
+                request, "sessions/integration/notes/draft_status.html", {"note": note, "locked": True}
+            )
         messages.error(request, notes.NOTE_LOCKED_MESSAGE)
         return redirect(_url(note))
     _refuse_unless_author(request, note)
@@ -218,7 +220,7 @@ def note_draft(request, patient, note_id):
         note.refresh_from_db()
         return render(
             request,
-            "assessments/notes/draft_status.html",
+            "sessions/integration/notes/draft_status.html",
             {
                 "note": note,
                 "problem": problem,
