@@ -1,20 +1,16 @@
 """Screens for the controlled-substance ledger (ketamine is US Schedule III): the vials on hand, receiving
 vials, one vial's record with waste, counts and corrections, and the report for a date range (HTML,
-CSV, PDF). Every change goes through sessions/ledger.py; these views only show and ask."""
+CSV, PDF). Every change goes through entries.py and the report is computed in report.py; these views
+only show and ask."""
 
 import csv
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import DecimalField, Exists, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -34,7 +30,8 @@ from sessions.ledger.entries import (
     waste,
 )
 from sessions.ledger.forms import CorrectionForm, CountForm, LedgerReportForm, ReceiveVialForm, WasteForm
-from sessions.models import LedgerEntry, Vial
+from sessions.ledger.report import CSV_HEADER, build_report, cents, csv_rows, line_numbers
+from sessions.models import Vial
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +43,6 @@ SHOW = {
     "all": "All vials, empty ones too",
 }
 SENT_TWICE = "This form was sent twice; it was recorded once."
-CENT = Decimal("0.01")
-
-
-def _ml(value):
-    # SQLite hands sums and subqueries back with float noise (8.40000000000000); the ledger keeps
-    # cents, and "+ 0" turns a -0.00 into 0.00.
-    return Decimal(value).quantize(CENT) + 0
 
 
 # The ledger and receiving ---------------------------------------------------------------------------
@@ -70,7 +60,7 @@ def ledger(request):
     if show == "usable":
         vials = vials.filter(expiry__gte=today)
     page = Paginator(vials, VIALS_PER_PAGE).get_page(request.GET.get("page"))
-    lots = sorted((lot, _ml(total)) for lot, total in balance_by_lot().items() if total > 0)
+    lots = sorted((lot, cents(total)) for lot, total in balance_by_lot().items() if total > 0)
     return render(
         request,
         "sessions/ledger/ledger.html",
@@ -108,19 +98,9 @@ def receive(request):
 # One vial --------------------------------------------------------------------------------------------
 
 
-def _line_numbers(rows):
-    """{entry pk: its number on its vial's record} for (pk, vial_id) rows in ledger order: the line
-    numbers of a paper register, 1, 2, 3… per vial, without the gaps a database sequence may have."""
-    numbers, seen = {}, defaultdict(int)
-    for pk, vial_id in rows:
-        seen[vial_id] += 1
-        numbers[pk] = seen[vial_id]
-    return numbers
-
-
 def _vial_page(request, vial, **bound_forms):
     entries = list(vial.entries.select_related("recorded_by", "witness", "patient"))
-    numbers = _line_numbers((entry.pk, entry.vial_id) for entry in entries)
+    numbers = line_numbers((entry.pk, entry.vial_id) for entry in entries)
     corrected_by = defaultdict(list)
     for entry in entries:
         entry.number = numbers[entry.pk]
@@ -133,7 +113,7 @@ def _vial_page(request, vial, **bound_forms):
         "vial": vial,
         "entries": entries,
         "expired": vial.expiry < timezone.localdate(),
-        "replayed": _ml(replayed_balance(vial)),
+        "replayed": cents(replayed_balance(vial)),
         "can_record": request.user.has_perm(roles.ADD_LEDGER_ENTRY),
     }
     if context["can_record"]:
@@ -224,7 +204,7 @@ def vial_count(request, vial_id):
 def vial_correct(request, vial_id):
     vial = _get_vial(vial_id)
     entries = list(vial.entries.values_list("pk", "vial_id"))
-    numbers = _line_numbers(entries)
+    numbers = line_numbers(entries)
     form = CorrectionForm(request.POST, vial=vial, numbers=numbers)
 
     def record(data):
@@ -242,130 +222,12 @@ def vial_correct(request, vial_id):
 # The report -------------------------------------------------------------------------------------------
 
 
-@dataclass
-class LedgerReport:
-    start: date
-    end: date
-    entries: list  # LedgerEntry, each with .number, .corrects_number and .corrected_by_numbers
-    vials: list  # Vial, each with .opening, .received, .given, .wasted, .adjusted, .closing, .adds_up
-
-
-def _midnight(day):
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
-def _balance_before(moment):
-    last = (
-        LedgerEntry.objects.filter(vial=OuterRef("pk"), created_at__lt=moment)
-        .order_by("-created_at", "-pk")
-        .values("balance_after_ml")[:1]
-    )
-    volume = DecimalField(max_digits=7, decimal_places=2)
-    return Coalesce(Subquery(last, output_field=volume), Value(Decimal("0")), output_field=volume)
-
-
-def build_report(first_day, last_day):
-    """Every entry made between the two days (inclusive, in the clinic's time zone) and, for each vial
-    that held stock or moved in that time, its opening and closing balance and what moved it."""
-    start, end = _midnight(first_day), _midnight(last_day + timedelta(days=1))
-    in_range = LedgerEntry.objects.filter(created_at__gte=start, created_at__lt=end)
-    vials = list(
-        Vial.objects.annotate(
-            opening=_balance_before(start),
-            closing=_balance_before(end),
-            moved=Exists(in_range.filter(vial=OuterRef("pk"))),
-        )
-        .filter(Q(opening__gt=0) | Q(moved=True))
-        .order_by("drug", "concentration_mg_per_ml", "lot", "received_at")
-    )
-    totals = defaultdict(Decimal)
-    for row in in_range.order_by().values("vial_id", "kind").annotate(total=Sum("change_ml")):
-        totals[row["vial_id"], row["kind"]] = row["total"]
-    kinds = LedgerEntry.Kind
-    for vial in vials:
-        vial.opening, vial.closing = _ml(vial.opening), _ml(vial.closing)
-        vial.received = _ml(totals[vial.pk, kinds.RECEIPT])
-        vial.given = _ml(-totals[vial.pk, kinds.ADMINISTRATION])
-        vial.wasted = _ml(-totals[vial.pk, kinds.WASTE])
-        vial.adjusted = _ml(totals[vial.pk, kinds.COUNT] + totals[vial.pk, kinds.CORRECTION])
-        vial.adds_up = vial.opening + vial.received - vial.given - vial.wasted + vial.adjusted == vial.closing
-
-    entries = list(
-        in_range.select_related("vial", "recorded_by", "witness", "patient").order_by("created_at", "pk")
-    )
-    ledger_order = LedgerEntry.objects.filter(vial__in=in_range.values("vial_id")).order_by(
-        "vial_id", "created_at", "pk"
-    )
-    numbers = _line_numbers(ledger_order.values_list("pk", "vial_id"))
-    corrected_by = defaultdict(list)
-    for pk, corrects_id in ledger_order.filter(corrects__isnull=False).values_list("pk", "corrects_id"):
-        corrected_by[corrects_id].append(numbers[pk])
-    for entry in entries:
-        entry.number = numbers[entry.pk]
-        entry.corrects_number = numbers.get(entry.corrects_id)
-        entry.corrected_by_numbers = corrected_by.get(entry.pk, [])
-    return LedgerReport(start=first_day, end=last_day, entries=entries, vials=vials)
-
-
-CSV_HEADER = [
-    "Date and time",
-    "Drug",
-    "Form",
-    "Concentration (mg/mL)",
-    "Lot",
-    "Expiry",
-    "Vial",
-    "Entry no. on vial",
-    "Kind",
-    "Change (mL)",
-    "Change (mg)",
-    "Balance after (mL)",
-    "Counted (mL)",
-    "Patient",
-    "Recorded by",
-    "Witness",
-    "Reason",
-    "Corrects entry no.",
-    "Corrected by entry no.",
-]
-
-
-def _cell(text):
-    """Text as a spreadsheet shows it, never as a formula (=, +, -, @ at the start)."""
-    text = str(text or "")
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _csv_response(report, filename):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     writer = csv.writer(response)
     writer.writerow(CSV_HEADER)
-    for entry in report.entries:
-        vial = entry.vial
-        writer.writerow(
-            [
-                timezone.localtime(entry.created_at).strftime("%Y-%m-%d %H:%M:%S %Z"),
-                _cell(vial.drug),
-                _cell(vial.form),
-                vial.concentration_mg_per_ml,
-                _cell(vial.lot),
-                vial.expiry.isoformat(),
-                vial.external_id,
-                entry.number,
-                entry.get_kind_display(),
-                entry.change_ml,
-                (entry.change_ml * vial.concentration_mg_per_ml).quantize(Decimal("0.1")),
-                entry.balance_after_ml,
-                "" if entry.counted_ml is None else entry.counted_ml,
-                _cell(entry.patient.full_name if entry.patient else ""),
-                _cell(entry.recorded_by),
-                _cell(entry.witness or ""),
-                _cell(entry.reason),
-                entry.corrects_number or "",
-                " ".join(str(n) for n in entry.corrected_by_numbers),
-            ]
-        )
+    writer.writerows(csv_rows(report))
     return response
 
 

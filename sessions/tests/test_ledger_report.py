@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from conftest import require_service
 from sessions.ledger.entries import administer, correct, count, receive_vial, waste
-from sessions.ledger.views import CSV_HEADER
+from sessions.ledger.report import CSV_HEADER
 from testing.factories import TEST_PASSWORD
 
 REPORT = reverse("sessions:ledger_report")
