@@ -1,8 +1,9 @@
 """Server-side SVG trend charts for rating-scale scores (PHQ-9, GAD-7, PCL-5, MADRS, ...).
 
-Pure Python, no dependencies. The same string is used inline in HTML pages and in WeasyPrint
-PDFs, so the SVG only uses presentation attributes: no <style> blocks, no scripts, no external
-fonts, no random ids (ids are derived from a slug of the title, so output is deterministic).
+Pure Python, no dependencies beyond ``clinic.svg`` (the shared drawing helpers, which escape every
+text; the title and description are escaped here). The same string is used inline in HTML pages and
+in WeasyPrint PDFs, so the SVG only uses presentation attributes: no <style> blocks, no scripts, no
+external fonts, no random ids (ids are derived from a slug of the title, so output is deterministic).
 
     svg = trend_chart_svg(
         title="PHQ-9 total",
@@ -23,21 +24,19 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from xml.sax.saxutils import escape, quoteattr
+
+from clinic import svg
 
 __all__ = ["Band", "Marker", "Point", "trend_chart_svg"]
 
 FONT_FAMILY = "DejaVu Sans, Arial, sans-serif"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
-# Colours: everything stays distinguishable when printed in greyscale.
-INK = "#1a1a1a"
-MUTED = "#555555"
-GRID = "#d9d9d9"
+# Colours (INK, MUTED and GRID: clinic.svg): everything stays distinguishable when printed in greyscale.
 SERIES = "#1f4e79"
 BAND_FILLS = ("#f3f5f7", "#e2e7ec")  # alternating light / darker tint
 BASELINE_COLOUR = "#404040"
@@ -81,95 +80,12 @@ class Marker:
 # --- small helpers -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Box:
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-
-    def overlaps(self, other: _Box, gap: float = 1.0) -> bool:
-        return not (
-            self.x1 + gap <= other.x0
-            or other.x1 + gap <= self.x0
-            or self.y1 + gap <= other.y0
-            or other.y1 + gap <= self.y0
-        )
-
-    def inside(self, outer: _Box) -> bool:
-        return self.x0 >= outer.x0 and self.x1 <= outer.x1 and self.y0 >= outer.y0 and self.y1 <= outer.y1
-
-    def hits_segment(self, a: tuple[float, float], b: tuple[float, float]) -> bool:
-        """Whether the segment a-b passes through the box (sampled every ~2px)."""
-        steps = max(1, int(math.hypot(b[0] - a[0], b[1] - a[1]) / 2))
-        for i in range(steps + 1):
-            x = a[0] + (b[0] - a[0]) * i / steps
-            y = a[1] + (b[1] - a[1]) * i / steps
-            if self.x0 <= x <= self.x1 and self.y0 <= y <= self.y1:
-                return True
-        return False
-
-
-def _text_width(text: str, size: float) -> float:
-    """Rough advance width for DejaVu Sans (wide glyphs; errs on the generous side)."""
-    return len(text) * size * 0.62
-
-
-def _text_box(x: float, y: float, text: str, size: float, anchor: str = "middle") -> _Box:
-    """Box of a text run whose baseline starts at (x, y)."""
-    w = _text_width(text, size)
-    if anchor == "middle":
-        x0 = x - w / 2
-    elif anchor == "end":
-        x0 = x - w
-    else:
-        x0 = x
-    return _Box(x0, y - size * 0.78, x0 + w, y + size * 0.22)
-
-
-def _num(v: float) -> str:
-    """Coordinate formatting: one decimal, no trailing '.0'."""
-    s = f"{v:.1f}"
-    if s.endswith(".0"):
-        s = s[:-2]
-    return "0" if s == "-0" else s
-
-
-def _fmt_value(v: float) -> str:
-    """Score formatting: 21 -> "21", 14.5 -> "14.5", 3.333 -> "3.33"."""
-    if float(v).is_integer():
-        return str(int(v))
-    return f"{v:.2f}".rstrip("0").rstrip(".")
-
-
 def _short_date(d: date) -> str:
     return f"{MONTHS[d.month - 1]} {d.day}"
 
 
 def _long_date(d: date) -> str:
     return f"{MONTHS[d.month - 1]} {d.day}, {d.year}"
-
-
-def _slug(title: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
-    return f"chart-{slug}" if slug else "chart"
-
-
-def _attrs(**attrs: object) -> str:
-    """Render attributes; trailing underscores are dropped and other underscores become dashes."""
-    parts = []
-    for key, value in attrs.items():
-        if value is None:
-            continue
-        name = key.rstrip("_").replace("_", "-")
-        if isinstance(value, float):
-            value = _num(value)
-        parts.append(f"{name}={quoteattr(str(value))}")
-    return " ".join(parts)
-
-
-def _text(x: float, y: float, content: str, *, size: float = LABEL_SIZE, **attrs: object) -> str:
-    return f"<text {_attrs(x=x, y=y, font_size=size, **attrs)}>{escape(content)}</text>"
 
 
 def _nice_step(span: float, max_ticks: int) -> float:
@@ -241,11 +157,6 @@ def _noon(d: date, tz: tzinfo) -> datetime:
     return datetime.combine(d, time(12), tzinfo=tz)
 
 
-def _require_aware(when: datetime, what: str) -> None:
-    if when.tzinfo is None or when.utcoffset() is None:
-        raise ValueError(f"{what} datetime must be timezone-aware, got {when!r}")
-
-
 # --- the chart -----------------------------------------------------------------------------
 
 
@@ -274,20 +185,20 @@ def trend_chart_svg(
         raise ValueError(f"y_max ({y_max}) must be greater than y_min ({y_min})")
     tz = tz or UTC
     for p in points:
-        _require_aware(p.when, "Point")
+        svg.require_aware(p.when, "Point")
     for m in markers:
-        _require_aware(m.when, "Marker")
+        svg.require_aware(m.when, "Marker")
     points = sorted((replace(p, value=float(p.value)) for p in points), key=lambda p: p.when)
     bands = [replace(b, min=float(b.min), max=float(b.max)) for b in bands]
     baseline = None if baseline is None else float(baseline)
     threshold = None if threshold is None else (float(threshold[0]), threshold[1])
     markers = sorted(markers, key=lambda m: m.when)
 
-    slug = _slug(title)
+    slug = svg.slug(title)
     title_id, desc_id = f"{slug}-title", f"{slug}-desc"
     out: list[str] = [
         "<svg "
-        + _attrs(
+        + svg.attrs(
             xmlns="http://www.w3.org/2000/svg",
             width=width,
             height=height,
@@ -301,17 +212,17 @@ def trend_chart_svg(
         + ">",
         f"<title id={quoteattr(title_id)}>{escape(title)}</title>",
         f"<desc id={quoteattr(desc_id)}>{escape(_describe(title, points, markers, baseline, threshold, tz))}</desc>",
-        _text(8, 17, title, size=TITLE_SIZE, font_weight="bold", fill=INK, class_="chart-title"),
+        svg.text(8, 17, title, size=TITLE_SIZE, font_weight="bold", fill=svg.INK, class_="chart-title"),
     ]
 
     if not points:
         out.append(
-            _text(
+            svg.text(
                 width / 2,
                 height / 2 + 5,
                 "No scores yet",
                 size=13,
-                fill=MUTED,
+                fill=svg.MUTED,
                 text_anchor="middle",
                 class_="chart-empty",
             )
@@ -322,12 +233,12 @@ def trend_chart_svg(
     # -- horizontal layout: y tick labels on the left, a gutter for band labels on the right
     ticks_y_count = max(2, min(6, int((height - 60) / 24)))
     y_ticks = _y_ticks(y_min, y_max, ticks_y_count)
-    y_label_width = max(_text_width(_fmt_value(v), LABEL_SIZE) for v in y_ticks)
+    y_label_width = max(svg.text_width(svg.fmt_value(v), LABEL_SIZE) for v in y_ticks)
     plot_left = max(28.0, y_label_width + 12)
     plot_right = width - 8.0
     gutter = 0.0
     if bands:
-        gutter = max(_text_width(b.label, LABEL_SIZE) for b in bands) + 10
+        gutter = max(svg.text_width(b.label, LABEL_SIZE) for b in bands) + 10
         gutter = min(gutter, (plot_right - plot_left) * 0.35)
     data_left = plot_left + 26  # room for a centred "Baseline" label at the first point
     data_right = plot_right - gutter - 18
@@ -355,7 +266,7 @@ def trend_chart_svg(
     row_ends: list[float] = []
     for m in markers:
         x = x_of(m.when)
-        w = _text_width(m.label, LABEL_SIZE)
+        w = svg.text_width(m.label, LABEL_SIZE)
         left = min(max(x - w / 2, 2.0), width - 2.0 - w)
         row = None
         for i, end in enumerate(row_ends):
@@ -371,14 +282,14 @@ def trend_chart_svg(
 
     plot_top = 26.0 + len(row_ends) * MARKER_ROW + (4 if row_ends else 0)
     plot_bottom = height - 22.0
-    plot_box = _Box(plot_left, plot_top, plot_right, plot_bottom)
+    plot_box = svg.Box(plot_left, plot_top, plot_right, plot_bottom)
     y_scale = (plot_bottom - plot_top) / (y_max - y_min)
 
     def y_of(value: float) -> float:
         clamped = min(max(value, y_min), y_max)
         return plot_bottom - (clamped - y_min) * y_scale
 
-    obstacles: list[_Box] = []
+    obstacles: list[svg.Box] = []
 
     # -- bands
     out.append('<g class="chart-bands">')
@@ -399,22 +310,22 @@ def trend_chart_svg(
         fill = BAND_FILLS[shade % 2]
         shade += 1
         out.append(
-            f"<rect {_attrs(x=plot_left, y=top, width=plot_right - plot_left, height=bottom - top, fill=fill, class_='chart-band')}/>"
+            f"<rect {svg.attrs(x=plot_left, y=top, width=plot_right - plot_left, height=bottom - top, fill=fill, class_='chart-band')}/>"
         )
         size = LABEL_SIZE
         label_y = (top + bottom) / 2 + size * 0.35
         out.append(
-            _text(
+            svg.text(
                 plot_right - 4,
                 label_y,
                 band.label,
                 size=size,
-                fill=MUTED,
+                fill=svg.MUTED,
                 text_anchor="end",
                 class_="chart-band-label",
             )
         )
-        obstacles.append(_text_box(plot_right - 4, label_y, band.label, size, "end"))
+        obstacles.append(svg.text_box(plot_right - 4, label_y, band.label, size, "end"))
     out.append("</g>")
 
     # -- y grid and ticks
@@ -422,10 +333,17 @@ def trend_chart_svg(
     for v in y_ticks:
         y = y_of(v)
         out.append(
-            f"<line {_attrs(x1=plot_left, y1=y, x2=plot_right, y2=y, stroke=GRID, stroke_width=0.6, class_='chart-grid')}/>"
+            f"<line {svg.attrs(x1=plot_left, y1=y, x2=plot_right, y2=y, stroke=svg.GRID, stroke_width=0.6, class_='chart-grid')}/>"
         )
         out.append(
-            _text(plot_left - 5, y + 3.5, _fmt_value(v), fill=MUTED, text_anchor="end", class_="chart-y-tick")
+            svg.text(
+                plot_left - 5,
+                y + 3.5,
+                svg.fmt_value(v),
+                fill=svg.MUTED,
+                text_anchor="end",
+                class_="chart-y-tick",
+            )
         )
     out.append("</g>")
 
@@ -438,22 +356,24 @@ def trend_chart_svg(
     show_year = len({d.year for d in tick_dates}) > 1
     out.append('<g class="chart-x-axis">')
     out.append(
-        f"<line {_attrs(x1=plot_left, y1=plot_bottom, x2=plot_right, y2=plot_bottom, stroke=MUTED, stroke_width=0.8)}/>"
+        f"<line {svg.attrs(x1=plot_left, y1=plot_bottom, x2=plot_right, y2=plot_bottom, stroke=svg.MUTED, stroke_width=0.8)}/>"
     )
     previous_year = None
     for d in tick_dates:
         x = x_of(_noon(d, tz))
         out.append(
-            f"<line {_attrs(x1=x, y1=plot_bottom, x2=x, y2=plot_bottom + 4, stroke=MUTED, stroke_width=0.8)}/>"
+            f"<line {svg.attrs(x1=x, y1=plot_bottom, x2=x, y2=plot_bottom + 4, stroke=svg.MUTED, stroke_width=0.8)}/>"
         )
         label = _short_date(d)
         if show_year and d.year != previous_year:
             label = f"{label}, {d.year}"
         previous_year = d.year
-        half = _text_width(label, LABEL_SIZE) / 2
+        half = svg.text_width(label, LABEL_SIZE) / 2
         label_x = min(max(x, half + 2), width - half - 2)  # keep the label inside the drawing
         out.append(
-            _text(label_x, plot_bottom + 15, label, fill=MUTED, text_anchor="middle", class_="chart-x-tick")
+            svg.text(
+                label_x, plot_bottom + 15, label, fill=svg.MUTED, text_anchor="middle", class_="chart-x-tick"
+            )
         )
     out.append("</g>")
 
@@ -463,17 +383,24 @@ def trend_chart_svg(
         out.append('<g class="chart-markers">')
         for m, x, row in marker_layout:
             out.append(
-                f"<line {_attrs(x1=x, y1=plot_top, x2=x, y2=plot_bottom, stroke=MARKER_COLOUR, stroke_width=0.8, stroke_dasharray='4 3', class_='chart-marker')}>"
+                f"<line {svg.attrs(x1=x, y1=plot_top, x2=x, y2=plot_bottom, stroke=MARKER_COLOUR, stroke_width=0.8, stroke_dasharray='4 3', class_='chart-marker')}>"
                 f"<title>{escape(m.label)}</title></line>"
             )
             marker_segments.append(((x, plot_top), (x, plot_bottom)))
             if row is None:
                 continue  # too crowded: the line stays, its label is in <desc> and the tooltip
-            w = _text_width(m.label, LABEL_SIZE)
+            w = svg.text_width(m.label, LABEL_SIZE)
             left = min(max(x - w / 2, 2.0), width - 2.0 - w)
             y = plot_top - 4 - row * MARKER_ROW
             out.append(
-                _text(left + w / 2, y, m.label, fill=MUTED, text_anchor="middle", class_="chart-marker-label")
+                svg.text(
+                    left + w / 2,
+                    y,
+                    m.label,
+                    fill=svg.MUTED,
+                    text_anchor="middle",
+                    class_="chart-marker-label",
+                )
             )
         out.append("</g>")
 
@@ -483,7 +410,7 @@ def trend_chart_svg(
 
     ref_segments: list[tuple[tuple[float, float], tuple[float, float]]] = []
 
-    def free(box: _Box, strict: bool = True) -> bool:
+    def free(box: svg.Box, strict: bool = True) -> bool:
         """Inside the plot and clear of other labels and lines (strict: of marker lines too)."""
         if not box.inside(plot_box):
             return False
@@ -495,17 +422,19 @@ def trend_chart_svg(
     # -- reference lines: baseline (dashed) and threshold (dotted)
     refs: list[tuple[float, str, str, str, str]] = []
     if baseline is not None:
-        refs.append((baseline, f"Baseline {_fmt_value(baseline)}", "6 4", BASELINE_COLOUR, "chart-baseline"))
+        refs.append(
+            (baseline, f"Baseline {svg.fmt_value(baseline)}", "6 4", BASELINE_COLOUR, "chart-baseline")
+        )
     if threshold is not None:
         refs.append((threshold[0], threshold[1], "1.5 3", THRESHOLD_COLOUR, "chart-threshold"))
     point_boxes = [
-        _Box(x - POINT_RADIUS, y - POINT_RADIUS, x + POINT_RADIUS, y + POINT_RADIUS) for x, y in coords
+        svg.Box(x - POINT_RADIUS, y - POINT_RADIUS, x + POINT_RADIUS, y + POINT_RADIUS) for x, y in coords
     ]
     ref_label_plans = []
     for value, label, dash, colour, cls in refs:
         y = y_of(value)
         out.append(
-            f"<line {_attrs(x1=plot_left, y1=y, x2=plot_right, y2=y, stroke=colour, stroke_width=1.3, stroke_dasharray=dash, stroke_linecap='round' if cls == 'chart-threshold' else None, class_=cls)}/>"
+            f"<line {svg.attrs(x1=plot_left, y1=y, x2=plot_right, y2=y, stroke=colour, stroke_width=1.3, stroke_dasharray=dash, stroke_linecap='round' if cls == 'chart-threshold' else None, class_=cls)}/>"
         )
         ref_label_plans.append((y, label, colour, cls))
         ref_segments.append(((plot_left, y), (plot_right, y)))
@@ -514,7 +443,7 @@ def trend_chart_svg(
     obstacles.extend(point_boxes)
     point_texts: list[str] = []
     for p, (x, y) in zip(points, coords, strict=True):
-        options = _label_options(x, y, _fmt_value(p.value), p.label, plot_box)
+        options = _label_options(x, y, svg.fmt_value(p.value), p.label, plot_box)
         chosen = next(
             (o for strict in (True, False) for o in options if all(free(item.box, strict) for item in o)),
             None,
@@ -525,24 +454,24 @@ def trend_chart_svg(
             obstacles.append(item.box)
             if item.kind == "value":
                 point_texts.append(
-                    _text(
+                    svg.text(
                         item.x,
                         item.y,
                         item.text,
                         size=VALUE_SIZE,
                         font_weight="bold",
-                        fill=INK,
+                        fill=svg.INK,
                         text_anchor=item.anchor,
                         class_="chart-value",
                     )
                 )
             else:
                 point_texts.append(
-                    _text(
+                    svg.text(
                         item.x,
                         item.y,
                         item.text,
-                        fill=MUTED,
+                        fill=svg.MUTED,
                         text_anchor=item.anchor,
                         class_="chart-point-label",
                     )
@@ -561,25 +490,25 @@ def trend_chart_svg(
             (plot_right - 4, y + 12, "end"),
         ]
         boxed = [
-            (cx, cy, anchor, _text_box(cx, cy, label, LABEL_SIZE, anchor)) for cx, cy, anchor in candidates
+            (cx, cy, anchor, svg.text_box(cx, cy, label, LABEL_SIZE, anchor)) for cx, cy, anchor in candidates
         ]
         cx, cy, anchor, box = next(
             (c for strict in (True, False) for c in boxed if free(c[3], strict)),
             next((c for c in boxed if c[3].inside(plot_box)), boxed[0]),
         )
         obstacles.append(box)
-        ref_texts.append(_text(cx, cy, label, fill=colour, text_anchor=anchor, class_=f"{cls}-label"))
+        ref_texts.append(svg.text(cx, cy, label, fill=colour, text_anchor=anchor, class_=f"{cls}-label"))
 
     # -- series: line, points, then all text on top
     out.append('<g class="chart-series">')
     if len(coords) > 1:
         out.append(
-            f"<polyline {_attrs(points=' '.join(f'{_num(x)},{_num(y)}' for x, y in coords), fill='none', stroke=SERIES, stroke_width=2, stroke_linejoin='round', stroke_linecap='round', class_='chart-line')}/>"
+            f"<polyline {svg.attrs(points=' '.join(f'{svg.num(x)},{svg.num(y)}' for x, y in coords), fill='none', stroke=SERIES, stroke_width=2, stroke_linejoin='round', stroke_linecap='round', class_='chart-line')}/>"
         )
     for p, (x, y) in zip(points, coords, strict=True):
         clamped = not (y_min <= p.value <= y_max)
         out.append(
-            f"<circle {_attrs(cx=x, cy=y, r=POINT_RADIUS, fill='white' if clamped else SERIES, stroke=SERIES, stroke_width=1.5, class_='chart-point')}>"
+            f"<circle {svg.attrs(cx=x, cy=y, r=POINT_RADIUS, fill='white' if clamped else SERIES, stroke=SERIES, stroke_width=1.5, class_='chart-point')}>"
             f"<title>{escape(_point_words(p, tz))}</title></circle>"
         )
     out.append("</g>")
@@ -598,10 +527,10 @@ class _Label:
     y: float
     kind: str  # "value" or "label"
     anchor: str
-    box: _Box
+    box: svg.Box
 
 
-def _label_options(x: float, y: float, value: str, label: str, area: _Box) -> list[list[_Label]]:
+def _label_options(x: float, y: float, value: str, label: str, area: svg.Box) -> list[list[_Label]]:
     """Where a point's value (and optional label under it) can go, best first.
 
     Above the point, below it, then to its right and left. Stacks are shifted just enough to
@@ -609,7 +538,7 @@ def _label_options(x: float, y: float, value: str, label: str, area: _Box) -> li
     """
     lo, hi = area.x0, area.x1
     texts = [(value, VALUE_SIZE, "value")] + ([(label, LABEL_SIZE, "label")] if label else [])
-    half = max(_text_width(text, size) for text, size, _ in texts) / 2
+    half = max(svg.text_width(text, size) for text, size, _ in texts) / 2
     cx = min(max(x, lo + half + 1), hi - half - 1)
     line_gap = LABEL_SIZE + 1
 
@@ -617,7 +546,9 @@ def _label_options(x: float, y: float, value: str, label: str, area: _Box) -> li
         out = []
         baseline = first_baseline
         for text, size, kind in texts:
-            out.append(_Label(text, sx, baseline, kind, anchor, _text_box(sx, baseline, text, size, anchor)))
+            out.append(
+                _Label(text, sx, baseline, kind, anchor, svg.text_box(sx, baseline, text, size, anchor))
+            )
             baseline += line_gap
         return out
 
@@ -635,7 +566,7 @@ def _label_options(x: float, y: float, value: str, label: str, area: _Box) -> li
 
 
 def _point_words(p: Point, tz: tzinfo) -> str:
-    words = f"{_fmt_value(p.value)} on {_long_date(p.when.astimezone(tz).date())}"
+    words = f"{svg.fmt_value(p.value)} on {_long_date(p.when.astimezone(tz).date())}"
     return f"{words} ({p.label})" if p.label else words
 
 
@@ -652,9 +583,9 @@ def _describe(
         return f"{title}: no scores yet."
     text = f"{title}: " + "; ".join(_point_words(p, tz) for p in points) + "."
     if baseline is not None:
-        text += f" Baseline {_fmt_value(baseline)}."
+        text += f" Baseline {svg.fmt_value(baseline)}."
     if threshold is not None:
-        text += f" Threshold {_fmt_value(threshold[0])}: {threshold[1]}."
+        text += f" Threshold {svg.fmt_value(threshold[0])}: {threshold[1]}."
     if markers:
         text += (
             " Marked events: "

@@ -1,9 +1,10 @@
 """Server-side SVG chart of a treatment session's vital signs (the graph part of the flowsheet).
 
-Pure Python, no Django. Like ``assessments.charts`` (whose small helpers it reuses), the same string goes
-inline into HTML pages and into WeasyPrint PDFs, so the SVG uses presentation attributes only: no
-<style> blocks, no scripts, no external resources, no ``dominant-baseline``, no random ids (ids are a
-slug of the title, with an optional prefix for two charts on one page).
+Pure Python, no Django. Like ``assessments.charts`` (both draw with ``clinic.svg``'s helpers, which
+escape every text), the same string goes inline into HTML pages and into WeasyPrint PDFs, so the SVG uses
+presentation attributes only: no <style> blocks, no scripts, no external resources, no
+``dominant-baseline``, no random ids (ids are a slug of the title, with an optional prefix for two
+charts on one page).
 
     svg = vitals_chart_svg(
         [(v.taken_at, v) for v in session.vitals.all()],
@@ -33,19 +34,7 @@ from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from assessments.charts import (
-    GRID,
-    INK,
-    MUTED,
-    _attrs,
-    _fmt_value,
-    _num,
-    _require_aware,
-    _slug,
-    _text,
-    _text_box,
-    _text_width,
-)
+from clinic import svg
 from sessions.charting.monitoring import DEFAULT_THRESHOLDS, Flag, Reading, vital_flags
 
 __all__ = ["vitals_chart_svg"]
@@ -132,7 +121,7 @@ def _number(value: Any, field: str) -> float | int | None:
 def _rows(readings: Iterable[tuple[datetime, Any]], thresholds: Mapping[str, Any]) -> list[_Row]:
     rows = []
     for when, reading in readings:
-        _require_aware(when, "Reading")
+        svg.require_aware(when, "Reading")
         values = {field: _number(getattr(reading, field, None), field) for field in FIELDS}
         flags = tuple(vital_flags(Reading(**values), thresholds))
         rows.append(_Row(when, values, flags))
@@ -148,7 +137,7 @@ def _threshold_lines(thresholds: Mapping[str, Any]) -> list[tuple[float, str, _S
         if value is None:
             continue
         series = _BY_FIELD[field]
-        lines.append((float(value), f"{series.name} {_fmt_value(float(value))}", series))
+        lines.append((float(value), f"{series.name} {svg.fmt_value(float(value))}", series))
     return lines
 
 
@@ -163,9 +152,9 @@ def _shape(shape: str, x: float, y: float, tooltip: str | None = None, **attrs: 
         tag, geometry = "rect", {"x": x - 3.5, "y": y - 3.5, "width": 7.0, "height": 7.0}
     else:
         s = 1 if shape == "down" else -1  # ▼ flat top, point below; ▲ the other way up
-        d = f"M{_num(x - 5)},{_num(y - 4 * s)}H{_num(x + 5)}L{_num(x)},{_num(y + 5 * s)}Z"
+        d = f"M{svg.num(x - 5)},{svg.num(y - 4 * s)}H{svg.num(x + 5)}L{svg.num(x)},{svg.num(y + 5 * s)}Z"
         tag, geometry = "path", {"d": d}
-    opening = f"<{tag} {_attrs(**geometry, **attrs)}"
+    opening = f"<{tag} {svg.attrs(**geometry, **attrs)}"
     if tooltip is None:
         return opening + "/>"
     return f"{opening}><title>{escape(tooltip)}</title></{tag}>"
@@ -194,7 +183,7 @@ def _signed(n: int) -> str:
 
 
 def _value_text(field: str, value: float) -> str:
-    return f"{value:.1f}" if field == "temp_c" else _fmt_value(value)
+    return f"{value:.1f}" if field == "temp_c" else svg.fmt_value(value)
 
 
 def _prefix(id_prefix: str) -> str:
@@ -249,7 +238,7 @@ def vitals_chart_svg(
     thresholds = DEFAULT_THRESHOLDS if thresholds is None else thresholds
     for when, what in ((dose_start, "dose_start"), (infusion_end, "infusion_end")):
         if when is not None:
-            _require_aware(when, what)
+            svg.require_aware(when, what)
     rows = _rows(readings, thresholds)
     limit_lines = _threshold_lines(thresholds)
 
@@ -273,17 +262,17 @@ def vitals_chart_svg(
 
     # -- horizontal layout: y labels (and row labels) left, threshold labels in a right margin
     value_rows = [row for row in VALUE_ROWS if any(r.values[row[0]] is not None for r in rows)]
-    left_labels = [_fmt_value(y_max)] + [label for _, label, _, _ in value_rows]
-    plot_left = max(30.0, max(_text_width(t, LABEL_SIZE) for t in left_labels) + 10)
+    left_labels = [svg.fmt_value(y_max)] + [label for _, label, _, _ in value_rows]
+    plot_left = max(30.0, max(svg.text_width(t, LABEL_SIZE) for t in left_labels) + 10)
     right_margin = 8.0
     if limit_lines:
-        right_margin = max(right_margin, max(_text_width(t, LABEL_SIZE) for _, t, _ in limit_lines) + 10)
+        right_margin = max(right_margin, max(svg.text_width(t, LABEL_SIZE) for _, t, _ in limit_lines) + 10)
     if dose_start is not None:  # the last tick reads "120 min": the unit runs on past the tick
         right_margin = max(
-            right_margin, _text_width("999 min", LABEL_SIZE) - _text_width("999", LABEL_SIZE) / 2 + 4
+            right_margin, svg.text_width("999 min", LABEL_SIZE) - svg.text_width("999", LABEL_SIZE) / 2 + 4
         )
     else:
-        right_margin = max(right_margin, _text_width("00:00", LABEL_SIZE) / 2 + 4)
+        right_margin = max(right_margin, svg.text_width("00:00", LABEL_SIZE) / 2 + 4)
     plot_right = width - right_margin
     data_left, data_right = plot_left + DATA_PAD, plot_right - DATA_PAD
     if data_right - data_left < 60:
@@ -300,7 +289,7 @@ def vitals_chart_svg(
         else:
             local = reference.astimezone(tz)
             offset = local.hour * 60 + local.minute + (local.second + local.microsecond / 1e6) / 60
-            min_gap = _text_width("00:00", LABEL_SIZE) + 16
+            min_gap = svg.text_width("00:00", LABEL_SIZE) + 16
         for step in TICK_STEPS:
             lo_r = math.floor((lo + offset) / step + 1e-9) * step - offset
             hi_r = math.ceil((hi + offset) / step - 1e-9) * step - offset
@@ -332,11 +321,11 @@ def vitals_chart_svg(
         events.append((x_of(minutes(infusion_end)), "Infusion end", END_COLOUR, "vs-infusion-end"))
 
     def event_left(x: float, label: str) -> float:
-        w = _text_width(label, LABEL_SIZE)
+        w = svg.text_width(label, LABEL_SIZE)
         return min(max(x - w / 2, 2.0), width - 2.0 - w)
 
     event_spans = [
-        (event_left(x, label), event_left(x, label) + _text_width(label, LABEL_SIZE))
+        (event_left(x, label), event_left(x, label) + svg.text_width(label, LABEL_SIZE))
         for x, label, _, _ in events
     ]
     order = sorted(range(len(events)), key=lambda i: event_spans[i][0])
@@ -355,7 +344,7 @@ def vitals_chart_svg(
             if r.values[field] is not None
         ]
         spans = [
-            (x - _text_width(t, LABEL_SIZE) / 2 - 3, x + _text_width(t, LABEL_SIZE) / 2 + 3)
+            (x - svg.text_width(t, LABEL_SIZE) / 2 - 3, x + svg.text_width(t, LABEL_SIZE) / 2 + 3)
             for x, t, _ in entries
         ]
         lines = _place_in_lines(spans, 2, 3)
@@ -366,9 +355,9 @@ def vitals_chart_svg(
     legend_items = [(s.shape, s.colour, f"{s.name} {s.unit}") for s in SERIES] if rows else []
     if any(r.flags for r in rows):
         legend_items.append(("ring", WARN, "Past alert limit"))
-    item_widths = [14 + _text_width(text, LABEL_SIZE) for _, _, text in legend_items]
+    item_widths = [14 + svg.text_width(text, LABEL_SIZE) for _, _, text in legend_items]
     legend_width = sum(item_widths) + LEGEND_GAP * max(0, len(item_widths) - 1)
-    title_width = _text_width(title, TITLE_SIZE)
+    title_width = svg.text_width(title, TITLE_SIZE)
     legend_pos: list[tuple[float, float]] = []  # (x of the marker centre, baseline)
     header_bottom = 23.0
     if legend_items and 8 + title_width + 24 + legend_width <= width - 8:
@@ -399,12 +388,12 @@ def vitals_chart_svg(
     def y_of(value: float) -> float:
         return plot_bottom - min(max(value, 0.0), y_max) * y_scale
 
-    slug = _prefix(id_prefix) + _slug(title)
+    slug = _prefix(id_prefix) + svg.slug(title)
     title_id, desc_id = f"{slug}-title", f"{slug}-desc"
     description = _describe(title, rows, dose_start, infusion_end, limit_lines, tz, minutes)
     out: list[str] = [
         "<svg "
-        + _attrs(
+        + svg.attrs(
             xmlns="http://www.w3.org/2000/svg",
             width=width,
             height=height,
@@ -418,7 +407,7 @@ def vitals_chart_svg(
         + ">",
         f"<title id={quoteattr(title_id)}>{escape(title)}</title>",
         f"<desc id={quoteattr(desc_id)}>{escape(description)}</desc>",
-        _text(8, 17, title, size=TITLE_SIZE, font_weight="bold", fill=INK, class_="vs-title"),
+        svg.text(8, 17, title, size=TITLE_SIZE, font_weight="bold", fill=svg.INK, class_="vs-title"),
     ]
 
     # -- legend
@@ -428,11 +417,11 @@ def vitals_chart_svg(
             cy = baseline - 3.5
             if shape == "ring":
                 out.append(
-                    f"<circle {_attrs(cx=x, cy=cy, r=5.0, fill='none', stroke=colour, stroke_width=1.5)}/>"
+                    f"<circle {svg.attrs(cx=x, cy=cy, r=5.0, fill='none', stroke=colour, stroke_width=1.5)}/>"
                 )
             else:
                 out.append(_shape(shape, x, cy, fill=colour, stroke=colour, stroke_width=0.8))
-            out.append(_text(x + 9, baseline, text, fill=INK, class_="vs-legend-label"))
+            out.append(svg.text(x + 9, baseline, text, fill=svg.INK, class_="vs-legend-label"))
         out.append("</g>")
 
     # -- infusion period, y grid and labels, axis
@@ -440,48 +429,61 @@ def vitals_chart_svg(
     if dose_start is not None and infusion_end is not None and infusion_end > dose_start:
         x0, x1 = x_of(minutes(dose_start)), x_of(minutes(infusion_end))
         out.append(
-            f"<rect {_attrs(x=x0, y=plot_top, width=x1 - x0, height=plot_bottom - plot_top, fill=INFUSION_FILL, class_='vs-infusion')}/>"
+            f"<rect {svg.attrs(x=x0, y=plot_top, width=x1 - x0, height=plot_bottom - plot_top, fill=INFUSION_FILL, class_='vs-infusion')}/>"
         )
     v = 0.0
     while v <= y_max + 1e-9:
         y = y_of(v)
         out.append(
-            f"<line {_attrs(x1=plot_left, y1=y, x2=plot_right, y2=y, stroke=GRID, stroke_width=0.6, class_='vs-grid')}/>"
+            f"<line {svg.attrs(x1=plot_left, y1=y, x2=plot_right, y2=y, stroke=svg.GRID, stroke_width=0.6, class_='vs-grid')}/>"
         )
         out.append(
-            _text(plot_left - 5, y + 3.5, _fmt_value(v), fill=MUTED, text_anchor="end", class_="vs-y-tick")
+            svg.text(
+                plot_left - 5,
+                y + 3.5,
+                svg.fmt_value(v),
+                fill=svg.MUTED,
+                text_anchor="end",
+                class_="vs-y-tick",
+            )
         )
         v += grid_step
     out.append(
-        f"<line {_attrs(x1=plot_left, y1=plot_top, x2=plot_left, y2=plot_bottom, stroke=MUTED, stroke_width=0.8)}/>"
+        f"<line {svg.attrs(x1=plot_left, y1=plot_top, x2=plot_left, y2=plot_bottom, stroke=svg.MUTED, stroke_width=0.8)}/>"
     )
     out.append(
-        f"<line {_attrs(x1=plot_left, y1=plot_bottom, x2=plot_right, y2=plot_bottom, stroke=MUTED, stroke_width=0.8)}/>"
+        f"<line {svg.attrs(x1=plot_left, y1=plot_bottom, x2=plot_right, y2=plot_bottom, stroke=svg.MUTED, stroke_width=0.8)}/>"
     )
     tick_baseline = plot_bottom + 14
     last = len(ticks) - 1
     for i, (x, label) in enumerate(ticks):
         out.append(
-            f"<line {_attrs(x1=x, y1=plot_bottom, x2=x, y2=plot_bottom + 4, stroke=MUTED, stroke_width=0.8)}/>"
+            f"<line {svg.attrs(x1=x, y1=plot_bottom, x2=x, y2=plot_bottom + 4, stroke=svg.MUTED, stroke_width=0.8)}/>"
         )
         if dose_start is not None and i == last:
             # "120 min": the number stays centred on its tick, the unit runs on to the right
             number = label.removesuffix(" min")
-            left = min(x - _text_width(number, LABEL_SIZE) / 2, width - 2 - _text_width(label, LABEL_SIZE))
-            out.append(_text(left, tick_baseline, label, fill=MUTED, text_anchor="start", class_="vs-x-tick"))
+            left = min(
+                x - svg.text_width(number, LABEL_SIZE) / 2, width - 2 - svg.text_width(label, LABEL_SIZE)
+            )
+            out.append(
+                svg.text(left, tick_baseline, label, fill=svg.MUTED, text_anchor="start", class_="vs-x-tick")
+            )
             continue
-        half = _text_width(label, LABEL_SIZE) / 2
+        half = svg.text_width(label, LABEL_SIZE) / 2
         label_x = min(max(x, half + 2), width - half - 2)
-        out.append(_text(label_x, tick_baseline, label, fill=MUTED, text_anchor="middle", class_="vs-x-tick"))
+        out.append(
+            svg.text(label_x, tick_baseline, label, fill=svg.MUTED, text_anchor="middle", class_="vs-x-tick")
+        )
     if clock_under_zero is not None:
         x, label = clock_under_zero
-        half = _text_width(label, LABEL_SIZE) / 2
+        half = svg.text_width(label, LABEL_SIZE) / 2
         out.append(
-            _text(
+            svg.text(
                 min(max(x, half + 2), width - half - 2),
                 tick_baseline + 11,
                 label,
-                fill=INK,
+                fill=svg.INK,
                 text_anchor="middle",
                 class_="vs-clock",
             )
@@ -504,11 +506,11 @@ def vitals_chart_svg(
         for value, _, series in limit_lines:
             y = y_of(value)
             out.append(
-                f"<line {_attrs(x1=plot_left, y1=y, x2=plot_right, y2=y, stroke=_tint(series.colour, 0.55), stroke_width=1, stroke_dasharray='6 4', class_='vs-threshold')}/>"
+                f"<line {svg.attrs(x1=plot_left, y1=y, x2=plot_right, y2=y, stroke=_tint(series.colour, 0.55), stroke_width=1, stroke_dasharray='6 4', class_='vs-threshold')}/>"
             )
         for (_, label, series), baseline in zip(wanted, baselines, strict=True):
             out.append(
-                _text(plot_right + 4, baseline, label, fill=series.colour, class_="vs-threshold-label")
+                svg.text(plot_right + 4, baseline, label, fill=series.colour, class_="vs-threshold-label")
             )
         out.append("</g>")
 
@@ -517,18 +519,18 @@ def vitals_chart_svg(
         out.append('<g class="vs-events">')
         for (x, label, colour, cls), line in zip(events, event_line, strict=True):
             out.append(
-                f"<line {_attrs(x1=x, y1=plot_top, x2=x, y2=plot_bottom, stroke=colour, stroke_width=1, stroke_dasharray='5 3', class_=cls)}>"
+                f"<line {svg.attrs(x1=x, y1=plot_top, x2=x, y2=plot_bottom, stroke=colour, stroke_width=1, stroke_dasharray='5 3', class_=cls)}>"
                 f"<title>{escape(label)}</title></line>"
             )
             if line is None:
                 continue  # too crowded: the line stays, its label is in <desc> and the tooltip
-            w = _text_width(label, LABEL_SIZE)
+            w = svg.text_width(label, LABEL_SIZE)
             out.append(
-                _text(
+                svg.text(
                     event_left(x, label) + w / 2,
                     plot_top - EVENT_LABEL_RISE - line * MARKER_ROW,
                     label,
-                    fill=colour if colour != END_COLOUR else MUTED,
+                    fill=colour if colour != END_COLOUR else svg.MUTED,
                     text_anchor="middle",
                     class_=f"{cls}-label",
                 )
@@ -538,12 +540,14 @@ def vitals_chart_svg(
     if not rows:
         cx, cy = (plot_left + plot_right) / 2, (plot_top + plot_bottom) / 2
         text = "No vital signs yet"
-        box = _text_box(cx, cy + 4.5, text, EMPTY_SIZE)
+        box = svg.text_box(cx, cy + 4.5, text, EMPTY_SIZE)
         out.append(
-            f"<rect {_attrs(x=box.x0 - 6, y=box.y0 - 4, width=box.x1 - box.x0 + 12, height=box.y1 - box.y0 + 8, fill='white')}/>"
+            f"<rect {svg.attrs(x=box.x0 - 6, y=box.y0 - 4, width=box.x1 - box.x0 + 12, height=box.y1 - box.y0 + 8, fill='white')}/>"
         )
         out.append(
-            _text(cx, cy + 4.5, text, size=EMPTY_SIZE, fill=MUTED, text_anchor="middle", class_="vs-empty")
+            svg.text(
+                cx, cy + 4.5, text, size=EMPTY_SIZE, fill=svg.MUTED, text_anchor="middle", class_="vs-empty"
+            )
         )
         out.append("</svg>")
         return "\n".join(out)
@@ -555,7 +559,7 @@ def vitals_chart_svg(
         if sbp is not None and dbp is not None:
             x = x_of(minutes(r.when))
             out.append(
-                f"<line {_attrs(x1=x, y1=y_of(sbp), x2=x, y2=y_of(dbp), stroke=BP_BAR, stroke_width=2, class_='vs-bp-bar')}/>"
+                f"<line {svg.attrs(x1=x, y1=y_of(sbp), x2=x, y2=y_of(dbp), stroke=BP_BAR, stroke_width=2, class_='vs-bp-bar')}/>"
             )
     drawing_order = SERIES[::-1]  # SpO2 first, blood pressure on top
     for s in drawing_order:
@@ -564,7 +568,7 @@ def vitals_chart_svg(
         ]
         if len(coords) > 1:
             out.append(
-                f"<polyline {_attrs(points=' '.join(f'{_num(x)},{_num(y)}' for x, y in coords), fill='none', stroke=s.colour, stroke_width=1.6, stroke_linejoin='round', class_=f'vs-line vs-{s.field}-line')}/>"
+                f"<polyline {svg.attrs(points=' '.join(f'{svg.num(x)},{svg.num(y)}' for x, y in coords), fill='none', stroke=s.colour, stroke_width=1.6, stroke_linejoin='round', class_=f'vs-line vs-{s.field}-line')}/>"
             )
     rings = []
     for s in drawing_order:
@@ -574,13 +578,13 @@ def vitals_chart_svg(
                 continue
             x, y = x_of(minutes(r.when)), y_of(value)
             flag = next((f for f in r.flags if f.field == s.field), None)
-            tip = f"{s.name} {_fmt_value(value)} {s.unit} at {_clock(r.when, tz)}"
+            tip = f"{s.name} {svg.fmt_value(value)} {s.unit} at {_clock(r.when, tz)}"
             if dose_start is not None:
                 tip += f" ({_relative(minutes(r.when))})"
             if flag is not None:
                 tip += f": {flag.message}"
                 rings.append(
-                    f"<circle {_attrs(cx=x, cy=y, r=float(RING_RADIUS), fill='none', stroke=WARN, stroke_width=1.6, class_=f'vs-flag vs-{s.field}-flag')}/>"
+                    f"<circle {svg.attrs(cx=x, cy=y, r=float(RING_RADIUS), fill='none', stroke=WARN, stroke_width=1.6, class_=f'vs-flag vs-{s.field}-flag')}/>"
                 )
             colour = WARN if flag is not None else s.colour
             cls = f"vs-point vs-{s.field}-point" + (" vs-flagged" if flag is not None else "")
@@ -593,19 +597,21 @@ def vitals_chart_svg(
     for field, label, placed, lines in value_layout:
         out.append(f'<g class="vs-{field}-row">')
         out.append(
-            _text(plot_left - 5, baseline, label, fill=MUTED, text_anchor="end", class_="vs-row-label")
+            svg.text(plot_left - 5, baseline, label, fill=svg.MUTED, text_anchor="end", class_="vs-row-label")
         )
         for x, text, flagged, line in placed:
             y = baseline + line * VALUE_LINE
             cls = f"vs-value vs-{field}-value" + (" vs-flagged" if flagged else "")
             if flagged:
-                box = _text_box(x, y, text, LABEL_SIZE)
+                box = svg.text_box(x, y, text, LABEL_SIZE)
                 out.append(
-                    f"<rect {_attrs(x=box.x0 - 2.5, y=box.y0 - 1.5, width=box.x1 - box.x0 + 5, height=box.y1 - box.y0 + 3, rx=3, fill='none', stroke=WARN, stroke_width=1.3, class_=f'vs-flag vs-{field}-flag')}/>"
+                    f"<rect {svg.attrs(x=box.x0 - 2.5, y=box.y0 - 1.5, width=box.x1 - box.x0 + 5, height=box.y1 - box.y0 + 3, rx=3, fill='none', stroke=WARN, stroke_width=1.3, class_=f'vs-flag vs-{field}-flag')}/>"
                 )
-                out.append(_text(x, y, text, fill=WARN, font_weight="bold", text_anchor="middle", class_=cls))
+                out.append(
+                    svg.text(x, y, text, fill=WARN, font_weight="bold", text_anchor="middle", class_=cls)
+                )
             else:
-                out.append(_text(x, y, text, fill=INK, text_anchor="middle", class_=cls))
+                out.append(svg.text(x, y, text, fill=svg.INK, text_anchor="middle", class_=cls))
         out.append("</g>")
         baseline += VALUE_LINE * lines
 
