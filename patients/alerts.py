@@ -27,7 +27,7 @@ from patients.models import Patient
 __all__ = [
     "AlertKind",
     "kinds",
-    "open_alerts",
+    "open_alerts_for",
     "open_count",
     "open_counts",
     "open_total",
@@ -82,7 +82,7 @@ def kinds(user=None):
     return [kind for kind in _KINDS.values() if user is None or user.has_perm(kind.permission)]
 
 
-def open_alerts(patient, user=None, limit=None):
+def open_alerts_for(patient, user=None, limit=None):
     """``{kind name: [open alerts, newest first]}`` for one patient (every kind is a key)."""
     found = {}
     for kind in kinds(user):

@@ -253,7 +253,7 @@ def may_treat(patient, route, on=None):
 
 
 def _block_open_alerts(gate, patient):
-    found = alerts.open_alerts(patient)
+    found = alerts.open_alerts_for(patient)
     pairs = [(kind, alert) for kind in alerts.kinds() for alert in found[kind.name]]
     named = pairs if len(pairs) <= GATE_ALERTS_NAMED + 1 else pairs[:GATE_ALERTS_NAMED]
     for kind, alert in named:

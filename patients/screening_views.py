@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from clinic import roles
 from patients import panels, screening
 from patients.access import patient_view, staff_view
-from patients.alerts import open_alerts
+from patients.alerts import open_alerts_for
 from patients.intake import (
     BY_KEY,
     PATIENT_STEPS,
@@ -192,7 +192,7 @@ def screening_review(request, patient):
             "failed_trials": screening.failed_adequate_trials(prior),
             "unverified": [BY_KEY[key].title for key, s in sections.items() if not s.is_verified],
             "self_verified": [BY_KEY[key].title for key, s in sections.items() if s.self_verified],
-            "open_alerts": open_alerts(patient, request.user),
+            "open_alerts": open_alerts_for(patient, request.user),
             "missing": [s.title for s in SECTIONS if s.key not in sections],
             "decisions": patient.screening_decisions.select_related("signed_by"),
             "outcomes": ScreeningDecision.Outcome.choices,

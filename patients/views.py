@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from clinic import roles
 from patients.access import public_view, staff_view
-from patients.alerts import open_alerts
+from patients.alerts import open_alerts_for
 from patients.forms import PatientForm, SetPortalPasswordForm
 from patients.models import ConsentDocument, Patient
 from patients.review import current_consent, latest_decision, may_treat
@@ -75,7 +75,7 @@ def patient_create(request):
 @staff_view(roles.VIEW_PATIENT)
 def patient_detail(request, patient):
     invitation = patient.latest_invitation()
-    found = open_alerts(patient, request.user)
+    found = open_alerts_for(patient, request.user)
     return render(
         request,
         "patients/patient_detail.html",

@@ -135,9 +135,7 @@ def build_caseload(user, now=None):
     last_chart = TreatmentSession.objects.filter(patient=patient, discharged_at__isnull=False).order_by(
         "-discharged_at"
     )
-    next_visit = Appointment.objects.filter(
-        patient=patient, status__in=Appointment.OPEN, end__gte=now
-    ).order_by("start")
+    next_visit = Appointment.objects.upcoming(now).filter(patient=patient)
     patients = list(
         caseload_patients(user, now).annotate(
             last_visit_at=_first(last_visit, "start"),

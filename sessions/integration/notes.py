@@ -166,17 +166,6 @@ def save_draft(note, *, by, now=None, **fields):
 # --- Risk check and signing ------------------------------------------------------------------------
 
 
-def open_alerts(patient):
-    """(open risk alerts from measures, open alerts from treatment sessions) for the risk check: the
-    clinic's one definition of open alerts (patients.alerts)."""
-    found = alerts.open_alerts(patient)
-    return found.get("risk", []), found.get("session", [])
-
-
-def open_alert_count(patient):
-    return alerts.open_count(patient)
-
-
 def sign_problems(note):
     """What must be written before the note can be signed."""
     if note.is_locked:
@@ -215,7 +204,7 @@ def sign(note, *, by, password, share_summary=False, now=None):
         current.status = IntegrationNote.Status.SIGNED
         current.signed_at = now
         current.signed_by = by
-        current.open_alerts_at_signing = open_alert_count(current.patient)
+        current.open_alerts_at_signing = alerts.open_count(current.patient)
         if share_summary:
             current.summary_shared_at = now
             current.summary_shared_by = by

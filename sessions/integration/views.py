@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from clinic import roles
+from patients import alerts
 from patients.access import patient_view, staff_view
 from sessions.integration import notes
 from sessions.integration.forms import NewNoteForm, NoteAddendumForm, NoteDraftForm, SignNoteForm
@@ -135,7 +136,7 @@ def _editor(request, note, form=None, sign_form=None, status=200):
     prompts = notes.prompts(note)
     if form is None:
         form = NoteDraftForm(prompts=prompts, initial={f: getattr(note, f) for f in notes.DRAFT_FIELDS})
-    risk_alerts, session_alerts = notes.open_alerts(note.patient)
+    found = alerts.open_alerts_for(note.patient)
     return render(
         request,
         "sessions/integration/notes/editor.html",
@@ -145,8 +146,8 @@ def _editor(request, note, form=None, sign_form=None, status=200):
             "form": form,
             "sign_form": sign_form or SignNoteForm(),
             "sign_problems": notes.sign_problems(note),
-            "risk_alerts": risk_alerts,
-            "session_alerts": session_alerts,
+            "risk_alerts": found.get("risk", []),
+            "session_alerts": found.get("session", []),
             "can_sign": request.user.has_perm(roles.SIGN_NOTE),
         },
         status=status,
@@ -155,7 +156,7 @@ def _editor(request, note, form=None, sign_form=None, status=200):
 
 def _read_view(request, note, addendum_form=None, status=200):
     user = request.user
-    risk_alerts, session_alerts = ([], []) if note.is_locked else notes.open_alerts(note.patient)
+    found = {} if note.is_locked else alerts.open_alerts_for(note.patient)
     return render(
         request,
         "sessions/integration/notes/detail.html",
@@ -171,8 +172,8 @@ def _read_view(request, note, addendum_form=None, status=200):
             and user.has_perm(roles.SIGN_NOTE)
             and bool(note.patient_summary),
             "can_stop_sharing": note.is_locked and note.is_shared and user.has_perm(roles.SIGN_NOTE),
-            "risk_alerts": risk_alerts,
-            "session_alerts": session_alerts,
+            "risk_alerts": found.get("risk", []),
+            "session_alerts": found.get("session", []),
         },
         status=status,
     )

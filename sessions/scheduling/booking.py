@@ -32,9 +32,11 @@ class BookingError(Refusal):
 
 def clashes(*, start, end, room, clinician, patient, exclude=None):
     """Reasons an interval clashes with open appointments of the room, clinician or patient."""
-    overlapping = Appointment.objects.filter(
-        status__in=Appointment.OPEN, start__lt=end, end__gt=start
-    ).filter(Q(room=room) | Q(clinician=clinician) | Q(patient=patient))
+    overlapping = (
+        Appointment.objects.open()
+        .filter(start__lt=end, end__gt=start)
+        .filter(Q(room=room) | Q(clinician=clinician) | Q(patient=patient))
+    )
     if exclude is not None:
         overlapping = overlapping.exclude(pk=exclude.pk)
     reasons = []

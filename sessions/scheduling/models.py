@@ -259,8 +259,9 @@ class AppointmentQuerySet(models.QuerySet):
         return self.filter(status__in=Appointment.OPEN)
 
     def upcoming(self, now=None):
-        """Open appointments from now on, soonest first."""
-        return self.open().filter(start__gte=now or timezone.now()).order_by("start")
+        """Open appointments not over yet (one in progress counts), soonest first: the portal's "next
+        appointment" and the caseload's "next session" are the same question."""
+        return self.open().filter(end__gte=now or timezone.now()).order_by("start")
 
 
 class Appointment(ExternalIdModel):

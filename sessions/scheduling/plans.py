@@ -33,8 +33,7 @@ def propose_for(plan, first_day, preferred_time):
     tz = timezone.get_current_timezone()
     horizon_end = first_day + timedelta(days=120)
     booked = list(
-        Appointment.objects.filter(
-            status__in=Appointment.OPEN,
+        Appointment.objects.open().filter(
             start__gte=timezone.make_aware(datetime.combine(first_day, time.min)),
             start__lt=timezone.make_aware(datetime.combine(horizon_end, time.min)),
         )

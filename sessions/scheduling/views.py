@@ -358,13 +358,11 @@ def _own_appointment(patient, appointment_id):
 
 @patient_view
 def portal_appointments(request, patient):
-    upcoming = patient.appointments.filter(
-        status__in=Appointment.OPEN, end__gte=timezone.now()
-    ).select_related("appointment_type")
+    upcoming = patient.appointments.upcoming().select_related("appointment_type")
     return render(
         request,
         "sessions/portal_appointments.html",
-        {"patient": patient, "upcoming": [(a, is_late(a)) for a in upcoming.order_by("start")]},
+        {"patient": patient, "upcoming": [(a, is_late(a)) for a in upcoming]},
     )
 
 

@@ -154,7 +154,7 @@ def test_a_session_alert_counts_everywhere_open_alerts_are_counted(patient_a, nu
     assert alerts.open_count(patient_a) == 2
     assert alerts.open_counts([patient_a.pk]) == {patient_a.pk: 2}
     assert alerts.open_total(therapist) == 2
-    found = alerts.open_alerts(patient_a)
+    found = alerts.open_alerts_for(patient_a)
     assert len(found["risk"]) == 1 and len(found["session"]) == 1
     patients, total = alerts.patients_with_open_alerts(nurse)
     assert total == 1 and patients[0].open_alert_count == 2
