@@ -156,3 +156,7 @@ def test_normalize_phone_other_default_country():
 def test_normalize_phone_rejects(text, match):
     with pytest.raises(ValueError, match=match):
         normalize_phone(text)
+
+
+def test_a_backend_named_by_its_path_before_scheduling_moved_still_loads():
+    assert isinstance(sms.get_backend("sessions.sms.LocmemBackend"), sms.LocmemBackend)
