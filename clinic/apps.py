@@ -11,6 +11,7 @@ class ClinicConfig(AppConfig):
             checks,  # noqa: F401  (registers the deploy checks)
             role_sync,
         )
+        from clinic.audit import signals  # noqa: F401  (sign-ins, MFA and role changes into the trail)
 
         # Groups get exactly the permissions clinic/roles.py lists, after every migrate (and flush);
         # no data migration per role change. See clinic/role_sync.py.

@@ -8,6 +8,7 @@ from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
 from clinic import roles
+from clinic.audit.models import AuditEvent  # noqa: F401  (the audit trail's table belongs to this app)
 
 
 class UserManager(BaseUserManager):
@@ -137,6 +138,12 @@ class ClinicSettings(SingletonSettings):
         help_text="Shown to patients whenever they submit a questionnaire.",
     )
     emergency_number = models.CharField(max_length=40, default="911")
+    audit_retention_years = models.PositiveSmallIntegerField(
+        "audit trail retention (years)",
+        default=6,
+        validators=[MinValueValidator(6), MaxValueValidator(100)],
+        help_text="Audit events older than this are deleted by the nightly purge. HIPAA asks for at least six years.",
+    )
     history = HistoricalRecords()
 
     class Meta:

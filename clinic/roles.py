@@ -22,6 +22,7 @@ THERAPIST = "Therapist"
 FRONT_DESK = "Front desk"
 ALL_ROLES = (ADMINISTRATOR, PRESCRIBER, NURSE, THERAPIST, FRONT_DESK)
 
+VIEW_AUDIT = "clinic.view_auditevent"  # the audit report and "who has opened this record"
 VIEW_PATIENT = "patients.view_patient"
 ADD_PATIENT = "patients.add_patient"
 CHANGE_PATIENT = "patients.change_patient"
@@ -103,6 +104,7 @@ ROLE_PERMISSIONS = {
         "clinic.view_clinicsettings",
         "clinic.change_clinicsettings",
         "clinic.view_historicalclinicsettings",
+        VIEW_AUDIT,
         # Each layer's own settings (clinic.models.SingletonSettings), edited in Django admin.
         "patients.view_patientsettings",
         "patients.change_patientsettings",

@@ -12,6 +12,7 @@ admin.site.site_title = "Clinic admin"
 urlpatterns = [
     path("", views.home, name="home"),
     path("session/keepalive/", views.keepalive, name="keepalive"),
+    path("accounts/email/", views.email_managed_by_clinic, name="account_email"),
     path("accounts/", include("allauth.urls")),
     path("patients/", include("patients.urls")),
     path("portal/", include("portal.urls")),

@@ -1,3 +1,4 @@
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -21,6 +22,18 @@ def home(request):
             "sessions:today" if user.has_perm("treatment_sessions.view_appointment") else "patients:list"
         )
     raise PermissionDenied("Your account has no role yet. Ask an administrator to assign one.")
+
+
+@public_view
+def email_managed_by_clinic(request):
+    """allauth's page for adding and verifying e-mail addresses is closed: a sign-in address is the one
+    an administrator vouched for (clinic/email_addresses.py), and an unverified second address would
+    block the user's own two-factor enrolment."""
+    if request.user.is_authenticated:
+        messages.info(
+            request, "Your sign-in address is managed by the clinic: ask an administrator to change it."
+        )
+    return redirect("home")
 
 
 @public_view

@@ -45,6 +45,7 @@ def staff_view(perm):
                 return sign_in_again(request)
             if "patient_id" in kwargs:
                 kwargs["patient"] = get_patient_for(user, kwargs.pop("patient_id"), perm)
+                request.audit_patient = kwargs["patient"]  # the audit trail names whose record this was
             elif not user.is_clinic_staff or not user.has_perm(perm):
                 raise PermissionDenied
             if not user.is_clinic_staff:
@@ -69,6 +70,7 @@ def patient_view(view):
         patient = Patient.of_user(user)
         if patient is None:
             raise PermissionDenied
+        request.audit_patient = patient
         return view(request, *args, patient=patient, **kwargs)
 
     wrapper.audience = "patient"

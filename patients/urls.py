@@ -1,6 +1,6 @@
 from django.urls import path
 
-from patients import screening_views, timeline_views, views
+from patients import audit_report, screening_views, timeline_views, views
 
 app_name = "patients"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.patient_list, name="list"),
     path("new/", views.patient_create, name="create"),
     path("pick/", views.patient_pick, name="pick"),
+    path("audit/", audit_report.audit_report, name="audit"),
     path("screening-queue/", screening_views.work_queue, name="queue"),
     path("<uuid:patient_id>/", views.patient_detail, name="detail"),
     path("<uuid:patient_id>/edit/", views.patient_edit, name="edit"),

@@ -11,10 +11,11 @@ from django.views.decorators.http import require_POST
 from clinic import roles
 from patients.access import public_view, staff_view
 from patients.alerts import open_alerts_for
+from patients.audit_report import recent_access
 from patients.forms import PatientForm, SetPortalPasswordForm
 from patients.models import ConsentDocument, Patient
 from patients.review import current_consent, latest_decision, may_treat
-from patients.search import pick, search_patients
+from patients.search import pick, recall_search, remember_search, search_patients
 from patients.services import (
     InvitationError,
     InvitationLinkError,
@@ -26,13 +27,33 @@ from patients.services import (
 PAGE_SIZE = 25
 
 
+def _list_url(search_key="", status=""):
+    """The patient list's address: a search by its key (patients/search.py), the status filter as is."""
+    params = {name: value for name, value in (("s", search_key), ("status", status)) if value}
+    return reverse("patients:list") + (f"?{urlencode(params)}" if params else "")
+
+
 @staff_view(roles.VIEW_PATIENT)
 def patient_list(request):
-    query = request.GET.get("q", "")
+    """The list and its search. The search form posts, so what was typed stays out of the address, and
+    comes back here by GET (post, redirect, get): reload, back and the page links keep working."""
+    if request.method == "POST":
+        words = request.POST.get("q", "").strip()
+        status = request.POST.get("status", "")
+        return redirect(
+            _list_url(
+                remember_search(request.session, words) if words else "",
+                status if status in Patient.Status.values else "",
+            )
+        )
+    search_key = request.GET.get("s", "")
+    query = recall_search(request.session, search_key)
     status = request.GET.get("status", "")
     patients = search_patients(Patient.objects.all(), query)
     if status in Patient.Status.values:
         patients = patients.filter(status=status)
+    else:
+        status = ""
     page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -40,6 +61,8 @@ def patient_list(request):
         {
             "page": page,
             "query": query,
+            "search_key": search_key if query else "",
+            "search_forgotten": bool(search_key and not query),
             "status": status,
             "statuses": Patient.Status.choices,
         },
@@ -48,12 +71,12 @@ def patient_list(request):
 
 @staff_view(roles.VIEW_PATIENT)
 def patient_pick(request):
-    """The type-ahead patient picker's matches (htmx). A page without JavaScript shows the same
-    matches itself (templates/patients/includes/patient_picker.html); opened directly, the address
-    leads to the patient list's search."""
-    query = request.GET.get("q", "")
+    """The type-ahead patient picker's matches (htmx, posted: the words stay out of the address). A
+    page without JavaScript shows the same matches itself (templates/patients/includes/patient_picker.html);
+    posted or opened without htmx, the address leads to the patient list's search."""
+    query = request.POST.get("q", "")
     if not request.headers.get("HX-Request"):
-        response = redirect(f"{reverse('patients:list')}?{urlencode({'q': query})}")
+        response = redirect(_list_url(remember_search(request.session, query) if query.strip() else ""))
     else:
         response = render(
             request, "patients/includes/patient_picker_results.html", {"picker": pick(query), "oob": True}
@@ -98,6 +121,7 @@ def patient_detail(request, patient):
                 patient.treatment_route and current_consent(patient, patient.treatment_route)
             ),
             "can_acknowledge": request.user.has_perm(roles.ACKNOWLEDGE_ALERT),
+            "recent_access": recent_access(patient) if request.user.has_perm(roles.VIEW_AUDIT) else None,
         },
     )
 
