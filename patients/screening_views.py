@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from clinic import roles
+from clinic.client import client_address
 from patients import panels, screening
 from patients.access import patient_view, staff_view
 from patients.alerts import open_alerts_for
@@ -226,10 +227,6 @@ def work_queue(request):
 # Shared -----------------------------------------------------------------------------------------
 
 
-def _client_ip(request):
-    return request.META.get("REMOTE_ADDR")
-
-
 def _consent_page(request, patient, document, *, on_clinic_tablet):
     error = None
     if request.method == "POST":
@@ -240,7 +237,7 @@ def _consent_page(request, patient, document, *, on_clinic_tablet):
                 typed_name=request.POST.get("typed_name"),
                 confirmed=request.POST.get("confirm") == "on",
                 user=request.user,
-                ip_address=_client_ip(request),
+                ip_address=client_address(request),
                 on_clinic_tablet=on_clinic_tablet,
             )
         except ConsentError as problem:

@@ -3,13 +3,13 @@
 import logging
 from datetime import timedelta
 
-from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.email_addresses import vouch_for_email
 from clinic.refusals import Refusal
 from patients.models import Patient, PatientSettings, PortalInvitation
 from patients.tasks import send_portal_invitation
@@ -98,16 +98,9 @@ def accept_invitation(token, password):
             user.set_password(password)
             user.is_active = True
             user.save()
-        _mark_email_verified(user)
+        # The link reached this address, which is proof enough for allauth (password reset, MFA).
+        vouch_for_email(user)
         invitation.accepted_at = timezone.now()
         invitation.save(update_fields=["accepted_at"])
     log.info("portal invitation %s accepted", invitation.external_id)
     return user
-
-
-def _mark_email_verified(user):
-    # The link reached this address, which is proof enough for allauth's password reset.
-    EmailAddress.objects.filter(user=user).exclude(email__iexact=user.email).delete()
-    EmailAddress.objects.update_or_create(
-        user=user, email=user.email, defaults={"verified": True, "primary": True}
-    )

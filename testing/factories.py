@@ -7,6 +7,7 @@ import factory
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from clinic.email_addresses import vouch_for_email
 from clinic.models import User
 from patients.models import ConsentDocument, Patient
 from patients.review import sign_consent
@@ -31,6 +32,10 @@ class UserFactory(factory.django.DjangoModelFactory):
         if extracted:
             self.groups.add(*Group.objects.filter(name__in=extracted))
         self.save()
+        if create:
+            # As admin (staff) or the invitation link (patients) would: allauth lets only a verified
+            # address enrol MFA.
+            vouch_for_email(self)
 
 
 class PatientFactory(factory.django.DjangoModelFactory):

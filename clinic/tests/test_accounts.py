@@ -155,10 +155,11 @@ def test_administrator_manages_users_in_admin(client_for, administrator, nurse):
     assert client.get(reverse("admin:clinic_clinicsettings_changelist"), follow=True).status_code == 200
 
 
-def test_administrator_assigns_a_role_in_admin(client_for, administrator, db):
+def test_superuser_assigns_a_role_in_admin(client, db):
+    """Only a superuser grants roles (clinic/tests/test_admin_privileges.py)."""
     from django.contrib.auth.models import Group
 
-    client = client_for(administrator)
+    client.force_login(User.objects.create_superuser("root@test.example", "a-long-password-77"))
     response = client.post(
         reverse("admin:clinic_user_add"),
         {

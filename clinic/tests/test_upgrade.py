@@ -152,6 +152,9 @@ TABLES_WITH_NEW_ROWS: set[str] = {
     "django_content_type",
     "auth_permission",
     "auth_group_permissions",
+    # clinic 0017: every existing login's address becomes a verified allauth EmailAddress (staff can
+    # then enrol MFA, clinic/email_addresses.py).
+    "account_emailaddress",
 }
 
 # (vi) Whole new tables need no declaration: nothing of the baseline can be lost in them.
