@@ -1,6 +1,13 @@
-"""Finding a patient: the patient list's search and the type-ahead patient picker use the same rules."""
+"""Finding a patient: the patient list's search and the type-ahead patient picker use the same rules.
+
+What was typed never goes into an address: a form posts it, the words are kept in the user's session
+under a short random key, and the page that lists the matches is addressed by that key (`?s=…`). An
+address is written to the web server's and the proxy's access logs and to the browser's history, and
+a name, a date of birth or a phone number there is PHI in a log file.
+"""
 
 import re
+import secrets
 from datetime import datetime
 
 from clinic.text import search_words
@@ -11,6 +18,12 @@ DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y", "%m.%d.%Y")
 PICK_LIMIT = 10
 #: Fewer folded letters than this find too many people to be worth listing.
 PICK_MIN_LENGTH = 2
+#: Where a session keeps its searches: {key: words}, oldest first.
+SESSION_KEY = "patients:searches"
+#: A session remembers this many searches (back and forward through older result pages keep working).
+REMEMBERED_SEARCHES = 20
+#: Longer input is cut: no name, date or phone number is this long.
+MAX_QUERY_LENGTH = 200
 
 
 def _as_date(text):
@@ -20,6 +33,24 @@ def _as_date(text):
         except ValueError:
             continue
     return None
+
+
+def remember_search(session, words):
+    """Keep the words in the session and return the key that stands for them in an address. The same
+    words get the same key back, so searching again does not grow the session."""
+    words = " ".join(words.split())[:MAX_QUERY_LENGTH]
+    searches = dict(session.get(SESSION_KEY, {}))
+    key = next((key for key, kept in searches.items() if kept == words), None) or secrets.token_urlsafe(6)
+    searches.pop(key, None)  # back in last place: the newest search is the last one forgotten
+    searches[key] = words
+    session[SESSION_KEY] = dict(list(searches.items())[-REMEMBERED_SEARCHES:])
+    return key
+
+
+def recall_search(session, key):
+    """The words kept under `key`, or "" for a key this session does not have (another browser, or a
+    session that ended)."""
+    return session.get(SESSION_KEY, {}).get(key or "", "")
 
 
 def search_patients(queryset, query):

@@ -4,6 +4,9 @@ The pages come from the same URLconf walk and the same data as test_access.py (a
 without anyone adding it here), plus what the walk cannot reach: charts in each state, forms sent
 back with errors, the error pages, the sign-in pages and Django admin. A serious or critical
 violation fails the test, listed by rule, page and element. One browser context per role.
+
+The same walk listens for Content-Security-Policy violations (an inline style or script, an eval, a
+resource from elsewhere): any one fails the test, listed with its page, directive and what was blocked.
 """
 
 import json
@@ -186,6 +189,20 @@ PAGE_CHECKS = """() => {
 }"""
 
 
+# Every document records what its Content-Security-Policy blocked (the browser fires
+# securitypolicyviolation for each inline script or style, eval and resource from elsewhere). Findings
+# collects the records before running axe: axe itself trips the policy (it re-parses the style sheets
+# that @import others through inline <style> elements), and what it trips is thrown away.
+CSP_LISTENER = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolations.push([location.pathname, e.effectiveDirective, e.blockedURI, (e.sample || "").slice(0, 80)]);
+});
+"""
+CSP_RULE = "content-security-policy"
+TAKE_CSP_VIOLATIONS = "() => (window.__cspViolations || []).splice(0)"
+
+
 class Findings:
     def __init__(self):
         self.axe = Axe()
@@ -193,6 +210,7 @@ class Findings:
         self.violations = []  # (rule, impact, page, target, summary)
 
     def check(self, page, label):
+        self.check_csp(page, label)
         results = self.axe.run(page, options=AXE_OPTIONS).response
         self.checked.append(label)
         for violation in results["violations"]:
@@ -204,6 +222,13 @@ class Findings:
                 self.violations.append((violation["id"], violation["impact"], label, target, summary))
         for rule, target, summary in page.evaluate(PAGE_CHECKS):
             self.violations.append((rule, "serious", label, target, summary))
+        page.evaluate(TAKE_CSP_VIOLATIONS)  # axe's own
+
+    def check_csp(self, page, label):
+        for path, directive, uri, sample in page.evaluate(TAKE_CSP_VIOLATIONS):
+            self.violations.append(
+                (CSP_RULE, "serious", f"{label} ({path})", directive, f"blocked {uri} {sample}".strip())
+            )
 
     def report(self):
         lines = [
@@ -242,11 +267,12 @@ def test_every_page_has_no_serious_accessibility_violation(live_server, browser,
         viewport=PHONE if who == PATIENT else DESKTOP, reduced_motion="reduce", base_url=live_server.url
     )
     context.set_default_timeout(15_000)
+    context.add_init_script(CSP_LISTENER)
+    findings = Findings()
     page = context.new_page()
     if user is not None:
         sign_in(page, live_server.url, user.email)
         page.wait_for_url(lambda url: "/accounts/login/" not in url)
-    findings = Findings()
     refusals = set()  # the 403 page is checked once
     for url in dict.fromkeys([*walk_urls(who, site), *extra_urls(who, site), "/no-such-page/"]):
         status = _whole_page_status(context, url)

@@ -2,6 +2,8 @@
 type-ahead picker (/patients/pick/) and the calendar's "Book" box, on SQLite and on PostgreSQL."""
 
 import importlib
+import re
+from html import escape
 
 import pytest
 from django.apps import apps
@@ -12,7 +14,14 @@ from clinic import roles
 from clinic.text import search_key
 from conftest import require_service
 from patients.models import Patient
-from patients.search import PICK_LIMIT, search_patients
+from patients.search import (
+    PICK_LIMIT,
+    REMEMBERED_SEARCHES,
+    SESSION_KEY,
+    recall_search,
+    remember_search,
+    search_patients,
+)
 from testing.factories import PatientFactory
 
 HTMX = {"HX-Request": "true"}
@@ -56,6 +65,14 @@ def names_in(response):
     return [patient.legal_given_name for patient in response.context["page"].object_list]
 
 
+def search(client, query, status=""):
+    """The list's search as a browser runs it: the form posts the words, the answer is a redirect to
+    the list by the search's key (?s=…), which is followed."""
+    response = client.post(reverse("patients:list"), {"q": query, "status": status}, follow=True)
+    assert response.status_code == 200
+    return response
+
+
 @pytest.mark.parametrize(
     "query",
     [
@@ -74,20 +91,83 @@ def names_in(response):
 def test_front_desk_finds_amelie_nguyen_obrien_however_the_name_is_typed(
     client_for, front_desk, amelie, query
 ):
-    response = client_for(front_desk).get(reverse("patients:list"), {"q": query})
+    response = search(client_for(front_desk), query)
     assert names_in(response) == ["Amélie"]
 
 
 @pytest.mark.parametrize("query", ["amelies", "nguyen newton", "o'brian", "-", "'"])
 def test_a_name_that_is_not_there_finds_nobody(client_for, front_desk, amelie, query):
-    assert names_in(client_for(front_desk).get(reverse("patients:list"), {"q": query})) == []
+    assert names_in(search(client_for(front_desk), query)) == []
 
 
 def test_phone_and_date_of_birth_search_still_work(client_for, front_desk, amelie):
     client = client_for(front_desk)
-    assert names_in(client.get(reverse("patients:list"), {"q": "010-77"})) == ["Amélie"]
+    assert names_in(search(client, "010-77")) == ["Amélie"]
     born = amelie.date_of_birth
-    assert "Amélie" in names_in(client.get(reverse("patients:list"), {"q": born.strftime("%m/%d/%Y")}))
+    assert "Amélie" in names_in(search(client, born.strftime("%m/%d/%Y")))
+
+
+# No name, birth date or phone number in an address ------------------------------------------------
+
+
+def test_what_front_desk_types_never_goes_into_an_address(client_for, front_desk, amelie):
+    born = amelie.date_of_birth.strftime("%m/%d/%Y")
+    client = client_for(front_desk)
+    for typed in ("Nguyễn-O'Brien", born, "555 010"):
+        response = search(client, typed)
+        [(address, status)] = response.redirect_chain
+        assert status == 302
+        assert re.fullmatch(r"/patients/\?s=[\w-]{8}", address), address
+        page = response.content.decode()
+        assert 'method="post" action="/patients/" role="search"' in page
+        assert f'value="{escape(typed)}"' in page  # the box still shows what was typed
+    assert names_in(search(client, "nguyen")) == ["Amélie"]
+
+
+def test_the_search_keeps_its_pages_reloads_and_older_searches(client_for, nurse, db):
+    PatientFactory.create_batch(30, legal_family_name="Lindqvist", status="active")
+    PatientFactory.create_batch(3, legal_family_name="Lindqvist", status="screening")
+    PatientFactory(legal_family_name="Other")
+    client = client_for(nurse)
+    first = search(client, "lindqvist", status="active")
+    address = first.redirect_chain[-1][0]
+    assert "status=active" in address and "lindqvist" not in address.lower()
+    assert "Page 1 of 2 · 30 in all" in first.content.decode()
+    key = first.context["search_key"]
+    assert f'href="?s={key}&amp;status=active&amp;page=2"' in first.content.decode()
+    second_page = client.get(reverse("patients:list"), {"s": key, "status": "active", "page": 2})
+    assert len(second_page.context["page"].object_list) == 5
+    assert second_page.context["query"] == "lindqvist"
+    search(client, "other")
+    assert client.get(address).context["page"].paginator.count == 30  # back to the first search
+
+
+def test_a_search_key_from_another_session_finds_nothing_of_it(client_for, nurse, front_desk, amelie):
+    address = search(client_for(nurse), "amelie").redirect_chain[-1][0]
+    response = client_for(front_desk).get(address)
+    assert response.context["query"] == ""
+    assert "That search is no longer kept" in response.content.decode()
+    assert len(names_in(response)) == 2  # the whole list, not the nurse's search
+
+
+def test_words_in_the_address_are_not_a_search(client_for, front_desk, amelie):
+    assert len(names_in(client_for(front_desk).get(reverse("patients:list"), {"q": "amelie"}))) == 2
+
+
+def test_a_session_keeps_its_last_searches_once_each():
+    session = {}
+    keys = [remember_search(session, f"name {n}") for n in range(REMEMBERED_SEARCHES + 5)]
+    assert list(session[SESSION_KEY]) == keys[-REMEMBERED_SEARCHES:]
+    assert recall_search(session, keys[0]) == ""
+    assert remember_search(session, "  name   24 ") == keys[-1]
+    assert recall_search(session, keys[-1]) == "name 24"
+    assert recall_search(session, None) == recall_search(session, "unknown") == ""
+
+
+def test_the_picker_posts_what_is_typed(client_for, front_desk, db):
+    page = client_for(front_desk).get(reverse("sessions:calendar")).content.decode()
+    assert 'hx-post="/patients/pick/"' in page and "hx-get" not in page
+    assert '<form method="post" action="/schedule/book/"' in page
 
 
 def test_search_uses_the_trigram_index_on_postgresql(amelie):
@@ -150,7 +230,7 @@ def test_administrator_finds_her_in_django_admin_too(client_for, administrator, 
 
 
 def pick(client, query):
-    return client.get(reverse("patients:pick"), {"q": query}, headers=HTMX)
+    return client.post(reverse("patients:pick"), {"q": query}, headers=HTMX)
 
 
 def test_nurse_picks_amelie_by_typing_part_of_her_name(client_for, nurse, amelie):
@@ -203,9 +283,12 @@ def test_patients_and_anonymous_users_cannot_use_the_picker(client_for, client, 
 
 
 def test_the_picker_address_opened_without_htmx_leads_to_the_patient_list(client_for, nurse, amelie):
-    response = client_for(nurse).get(reverse("patients:pick"), {"q": "o'brien"})
+    client = client_for(nurse)
+    response = client.post(reverse("patients:pick"), {"q": "o'brien"})
     assert response.status_code == 302
-    assert response["Location"] == reverse("patients:list") + "?q=o%27brien"
+    assert "brien" not in response["Location"]
+    assert names_in(client.get(response["Location"])) == ["Amélie"]
+    assert client.get(reverse("patients:pick")).url == reverse("patients:list")
 
 
 # The calendar's "Book" box ------------------------------------------------------------------------
@@ -213,13 +296,19 @@ def test_the_picker_address_opened_without_htmx_leads_to_the_patient_list(client
 
 def test_front_desk_books_from_the_calendar_without_javascript(client_for, front_desk, amelie):
     client = client_for(front_desk)
-    calendar = client.get(reverse("sessions:calendar"), {"date": "2031-05-06", "q": "NGUYEN"})
-    page = calendar.content.decode()
+    # "Find" posts the Book box's form to the calendar, which keeps the words and shows the matches.
+    found = client.post(reverse("sessions:calendar"), {"date": "2031-05-06", "view": "day", "q": "NGUYEN"})
+    assert found.status_code == 302
+    assert "NGUYEN" not in found["Location"] and "nguyen" not in found["Location"].lower()
+    assert found["Location"].startswith(reverse("sessions:calendar") + "?date=2031-05-06&view=day&pick=")
+    page = client.get(found["Location"]).content.decode()
     assert 'for="patient-picker-q">Book on May 6 for' in page
+    assert 'value="NGUYEN"' in page
     assert 'role="status">1 patient found.' in page
     assert f'name="patient" value="{amelie.external_id}"' in page
-    chosen = client.get(
-        reverse("sessions:calendar_book"), {"date": "2031-05-06", "patient": amelie.external_id}
+    chosen = client.post(
+        reverse("sessions:calendar_book"),
+        {"date": "2031-05-06", "q": "NGUYEN", "patient": amelie.external_id},
     )
     assert chosen["Location"] == reverse("sessions:book", args=[amelie.external_id]) + "?date=2031-05-06"
 

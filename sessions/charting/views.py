@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic import roles, submissions
+from clinic.downloads import document_filename
 from clinic.models import ClinicSettings
 from clinic.refusals import Refusal
 from patients.access import staff_view
@@ -644,8 +645,8 @@ def _pdf(content, filename):
 @staff_view(roles.VIEW_SESSION)
 def record_pdf(request, patient, session_id):
     session = _session(patient, session_id)
-    day = timezone.localdate(session.started_at)
-    return _pdf(session_record_pdf(session, request.user), f"session-record-{day}.pdf")
+    name = document_filename("session record", timezone.localdate(session.started_at), session.external_id)
+    return _pdf(session_record_pdf(session, request.user), name)
 
 
 @staff_view(roles.VIEW_SESSION)
@@ -654,5 +655,7 @@ def rems_pdf(request, patient, session_id):
     if session.route != "intranasal":
         messages.error(request, "The REMS monitoring form is for esketamine sessions only.")
         return redirect(_url(session))
-    day = timezone.localdate(session.started_at)
-    return _pdf(rems_form_pdf(session, request.user), f"rems-monitoring-form-{day}.pdf")
+    name = document_filename(
+        "REMS monitoring form", timezone.localdate(session.started_at), session.external_id
+    )
+    return _pdf(rems_form_pdf(session, request.user), name)

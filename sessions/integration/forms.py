@@ -3,6 +3,7 @@ back as messages on the form."""
 
 from django import forms
 from django.utils import timezone
+from django.utils.html import escape, format_html
 
 from sessions.integration.notes import DRAFT_FIELDS, active_templates
 from sessions.models import SECTIONS, NoteTemplate
@@ -11,6 +12,13 @@ from sessions.models import SECTIONS, NoteTemplate
 MAX_SECTION_CHARS = 20_000
 #: Marks a post from the whole editor: every field was on the page, so a missing checkbox is unticked.
 EDITOR_MARKER = "editor"
+#: Typing in a field of this class saves the draft: the editor's hx-trigger listens on it (an htmx event
+#: filter would have to be compiled with eval, which the Content-Security-Policy forbids).
+AUTOSAVE_CLASS = "note-autosave"
+
+
+def _autosaved(rows):
+    return forms.Textarea(attrs={"rows": rows, "class": AUTOSAVE_CLASS})
 
 
 class NewNoteForm(forms.Form):
@@ -71,14 +79,14 @@ class NoteDraftForm(forms.Form):
         label="Risk check note",
         required=False,
         max_length=MAX_SECTION_CHARS,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=_autosaved(2),
         help_text="e.g. Denies current suicidal ideation; safety plan reviewed.",
     )
     patient_summary = forms.CharField(
         label="Summary for the patient",
         required=False,
         max_length=MAX_SECTION_CHARS,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=_autosaved(3),
     )
 
     def __init__(self, *args, prompts=None, **kwargs):
@@ -91,14 +99,16 @@ class NoteDraftForm(forms.Form):
                 required=False,
                 max_length=MAX_SECTION_CHARS,
                 # The template's prompt stays visible under the section while writing; the section
-                # itself starts empty so that nothing in a note was written by the template.
-                help_text=prompts.get(field, ""),
-                widget=forms.Textarea(attrs={"rows": 5 if field == "experience" else 3}),
+                # itself starts empty so that nothing in a note was written by the template. An
+                # administrator typed the prompt, and crispy-bootstrap5 prints help_text unescaped:
+                # escape it here.
+                help_text=escape(prompts.get(field, "")),
+                widget=_autosaved(5 if field == "experience" else 3),
             )
         self.fields = {**sections, **self.fields}
         summary_help = "Only this is ever shown to the patient, and only once you share it."
         if prompts.get("summary"):
-            summary_help = f"{prompts['summary']} {summary_help}"
+            summary_help = format_html("{} {}", prompts["summary"], summary_help)
         self.fields["patient_summary"].help_text = summary_help
 
     def section_fields(self):
