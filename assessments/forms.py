@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from assessments import scoring
+from clinic.validators import plausible_date
 
 
 def field_name(key):
@@ -96,7 +97,7 @@ class QuestionnaireForm(forms.Form):
 
 class AssignForm(forms.Form):
     instrument = forms.ChoiceField(label="Questionnaire", widget=forms.Select(attrs={"class": "form-select"}))
-    due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), validators=[plausible_date])
     purpose = forms.CharField(max_length=120, required=False, help_text='e.g. "Baseline", "Before session 3"')
 
     def __init__(self, versions, *args, **kwargs):

@@ -535,6 +535,31 @@ def asked_items(definition, answers) -> list[dict]:
     return [item for item in definition["items"] if _is_asked(item, provisional_total)]
 
 
+def unreadable_answers(definition, raw: dict) -> dict:
+    """{key: message} for each answer given that can never be right, whatever else is answered: not
+    one of its item's choices, or (totals entry) not a whole number in range. Blanks are not answers."""
+    if definition["entry"] == "totals":
+        scoring = definition["scoring"]
+        bounds = {TOTAL_KEY: (scoring["min"], scoring["max"])} | {
+            subscale_key(group["id"]): (group["min"], group["max"]) for group in scoring.get("subscales", [])
+        }
+        errors = {}
+        for key, (low, high) in bounds.items():
+            try:
+                value = _parse_whole_number(raw.get(key))
+            except ValueError:
+                value = low - 1
+            if value is not None and not low <= value <= high:
+                errors[key] = f"Enter a whole number from {low} to {high}."
+        return errors
+    errors = {}
+    for item in definition["items"]:
+        _value, error = _parse_choice(definition, item, raw.get(item["id"]))
+        if error:
+            errors[item["id"]] = error
+    return errors
+
+
 def clean_answers(definition, raw: dict) -> dict:
     """Check and convert raw answers (form strings or ints) to {key: int}.
 
@@ -564,9 +589,9 @@ def clean_answers(definition, raw: dict) -> dict:
         if "ask_if" not in item:
             continue
         asked = _is_asked(item, provisional_total)
-        if not asked and all_scored_known:
-            continue
         value, error = _parse_choice(definition, item, raw.get(item["id"]))
+        if not asked and all_scored_known and not error:
+            continue
         if error:
             errors[item["id"]] = error
         elif value is None:

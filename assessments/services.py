@@ -85,7 +85,13 @@ def assign(patient, version, *, due_date, purpose, by):
 
 
 def save_draft(assignment, raw):
-    """Keep what the patient has ticked so far; only answers to this form's own fields are kept."""
+    """Keep what the patient has ticked so far; only answers to this form's own fields are kept.
+
+    An answer that is not one of its question's choices (only a tampered form sends one) keeps nothing
+    at all: AnswerError names it."""
+    unreadable = scoring.unreadable_answers(assignment.version.definition, raw)
+    if unreadable:
+        raise scoring.AnswerError(unreadable)
     keys = scoring_keys(assignment.version.definition)
     draft = {key: str(value) for key, value in raw.items() if key in keys and str(value).strip() != ""}
     QuestionnaireAssignment.objects.filter(

@@ -6,7 +6,6 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from assessments import scoring
@@ -28,6 +27,7 @@ from assessments.services import (
     withdraw,
 )
 from clinic import roles
+from clinic.downloads import document_filename
 from clinic.models import OutboxMessage
 from patients import alerts
 from patients.access import patient_view, staff_view
@@ -67,7 +67,8 @@ def give_instrument(request, patient, code):
     version = current_version_for(code)
     if version is None:
         raise Http404("No such instrument.")
-    form = QuestionnaireForm(version.definition, request.POST or None)
+    # Bound on every POST, an empty one too: it is refused with every unanswered question named.
+    form = QuestionnaireForm(version.definition, request.POST if request.method == "POST" else None)
     key = request.POST.get("submission_key") or str(uuid.uuid4())
     if request.method == "POST":
         try:
@@ -179,9 +180,9 @@ def response_detail(request, patient, response_id):
 @staff_view(roles.VIEW_RESPONSES)
 def progress_report(request, patient):
     pdf = progress_report_pdf(patient, patient_courses(patient), request.user)
-    name = slugify(f"progress-{patient.legal_family_name}-{timezone.localdate():%Y-%m-%d}")
+    name = document_filename("progress report", timezone.localdate(), patient.external_id)
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{name}.pdf"'
+    response["Content-Disposition"] = f'inline; filename="{name}"'
     return response
 
 
@@ -281,8 +282,8 @@ def questionnaire(request, patient, assignment_id):
     definition = assignment.version.definition
     if request.method == "POST":
         form = QuestionnaireForm(definition, request.POST)
-        save_draft(assignment, form.raw_answers())
         try:
+            save_draft(assignment, form.raw_answers())
             submit_response(
                 patient=patient,
                 version=assignment.version,
@@ -318,7 +319,15 @@ def questionnaire_draft(request, patient, assignment_id):
     if assignment.status != QuestionnaireAssignment.Status.PENDING or _closed_reason(assignment):
         return HttpResponse("This questionnaire is closed.", status=409)
     form = QuestionnaireForm(assignment.version.definition, request.POST)
-    save_draft(assignment, form.raw_answers())
+    try:
+        save_draft(assignment, form.raw_answers())
+    except scoring.AnswerError:
+        # Only a tampered form sends an answer that is not one of the choices; the script shows this.
+        return HttpResponse(
+            "An answer was not one of the question's choices, so nothing was saved. Reload the page.",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
     done, total = form.progress()
     return render(
         request,

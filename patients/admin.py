@@ -1,8 +1,11 @@
+import copy
+
 from django.contrib import admin
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.admin import LabelledListEditable, RecordAdmin, SingletonSettingsAdmin
+from patients.forms import PatientForm
 from patients.models import (
     ConsentDocument,
     ConsentSignature,
@@ -52,6 +55,13 @@ class PatientAdmin(SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         # Clinical records are kept; a discharged patient is marked, not deleted.
         return False
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "indications":
+            # The staff form's checkboxes, not the model's JSON box: that one takes any JSON, and
+            # emptied it is NULL in a NOT NULL column (a server error on save).
+            return copy.deepcopy(PatientForm.base_fields["indications"])
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_search_results(self, request, queryset, search_term):
         # Names as the patient list finds them (accents, capitals, punctuation ignored), besides the

@@ -86,7 +86,9 @@ class PriorTreatmentForm(forms.Form):
         label="Adequate trial?",
         choices=[("", "Staff to judge"), ("yes", "Yes"), ("no", "No")],
         required=False,
-        coerce=lambda value: {"yes": True, "no": False}.get(value),
+        # An unknown value passes through unchanged, so a row holding only that counts as changed and
+        # is refused as "not one of the available choices" instead of being dropped as blank.
+        coerce=lambda value: {"yes": True, "no": False}.get(value, value),
         empty_value=None,
         initial="",
         help_text="Dose and length enough to judge (staff).",

@@ -80,6 +80,10 @@ def record_decision(patient, *, outcome, note, conditions, override_reason, pres
         (conditions or "").strip(),
         (override_reason or "").strip(),
     )
+    if outcome not in ScreeningDecision.Outcome.values:
+        # A decision is signed and immutable: an outcome the clinic does not know can never be stored.
+        choices = ", ".join(f"“{label}”" for label in ScreeningDecision.Outcome.labels)
+        raise DecisionError(f"Choose one of the outcomes: {choices}.")
     findings = findings_for(patient)
     if not note:
         raise DecisionError("Write a note with the decision.")

@@ -115,6 +115,23 @@ def test_answers_are_kept_when_the_page_is_left_half_way(client_for, patient_a, 
     assert "3 of 10 answered" in page
 
 
+def test_an_answer_that_is_not_a_choice_keeps_no_draft_and_submits_nothing(client_for, patient_a, assignment):
+    client = client_for(patient_a.user)
+    client.post(portal_url("questionnaire_draft", assignment), phq9(3, 2, 1))
+    tampered = {**phq9(3, 2, 0, 0, 0, 0, 0, 0, 0, difficulty=1), field_name("3"): "7"}
+    draft = client.post(
+        portal_url("questionnaire_draft", assignment), tampered, headers={"HX-Request": "true"}
+    )
+    assert draft.status_code == 400 and draft["Content-Type"].startswith("text/plain")
+    assert "nothing was saved" in draft.content.decode()
+    page = client.post(portal_url("questionnaire", assignment), tampered)
+    assert page.status_code == 200
+    assert "Choose one of the listed answers." in page.content.decode()
+    assignment.refresh_from_db()
+    assert assignment.draft == {"1": "3", "2": "2", "3": "1"}
+    assert not AssessmentResponse.objects.exists()
+
+
 def test_item_9_raises_exactly_one_alert_also_on_a_double_submit(client_for, patient_a, assignment):
     client = client_for(patient_a.user)
     data = phq9(1, 1, 0, 0, 0, 0, 0, 0, 1, difficulty=0)
@@ -238,6 +255,20 @@ def test_nurse_gives_a_phq9_at_the_clinic_and_a_resubmitted_form_saves_once(clie
     client.post(url, data)
     stored = AssessmentResponse.objects.get()
     assert (stored.total, stored.band, stored.is_baseline, stored.mode) == (21, "Severe", True, "clinic")
+
+
+def test_an_empty_form_given_at_the_clinic_names_what_is_missing_for_every_instrument(
+    client_for, nurse, patient_a
+):
+    client = client_for(nurse)
+    codes = list(Instrument.objects.filter(is_active=True).values_list("code", flat=True))
+    assert len(codes) >= 5
+    for code in codes:
+        response = client.post(reverse("assessments:give", args=[patient_a.external_id, code]), {})
+        assert response.status_code == 200, code
+        page = response.content.decode()
+        assert "Answer this question." in page or "Enter the total score." in page, code
+    assert not AssessmentResponse.objects.exists()
 
 
 def test_nurse_enters_cadss_totals(client_for, nurse, patient_a):

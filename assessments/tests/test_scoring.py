@@ -182,6 +182,15 @@ def test_phq9_item10_not_asked_when_total_is_zero():
     assert "10" not in clean_answers(d, {**zeros, "10": "3"})
 
 
+def test_phq9_item10_not_asked_still_refuses_an_answer_that_is_not_one_of_its_choices():
+    d = definition("PHQ-9")
+    zeros = dict.fromkeys(ids(1, 9), "0")
+    for unlisted in ("not-a-choice", "99999999999999999999999", "-1"):
+        with pytest.raises(AnswerError) as caught:
+            clean_answers(d, {**zeros, "10": unlisted})
+        assert list(caught.value.errors) == ["10"]
+
+
 def test_phq9_item10_required_when_total_above_zero():
     d = definition("PHQ-9")
     answers = {**dict.fromkeys(ids(1, 9), "0"), "4": "1"}

@@ -77,11 +77,22 @@ class ScreeningRule(models.Model):
     def __str__(self):
         return self.label
 
-    def clean(self):
+    def clean_fields(self, exclude=None):
+        # The rule as a whole is checked where its condition is edited, and named after that field.
+        # Django admin's list edits "active" alone: an error named after a field its form lacks would
+        # be a server error there, and nothing it can change would mend the rule.
+        errors = {}
         try:
-            validate_rule(self.as_rule())
-        except ValueError as error:
-            raise ValidationError({"when": str(error)}) from None
+            super().clean_fields(exclude=exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if "when" not in (exclude or ()) and "when" not in errors:
+            try:
+                validate_rule(self.as_rule())
+            except ValueError as error:
+                errors["when"] = [str(error)]
+        if errors:
+            raise ValidationError(errors)
 
     def as_rule(self):
         return {
@@ -132,12 +143,13 @@ class ScreeningDecision(ExternalIdModel):
 
     @property
     def outcome_words(self):
+        # record_decision refuses an unknown outcome; a row stored before it did still shows its page.
         return {
             "approved": "approved",
             "approved_with_conditions": "approved with conditions",
             "declined": "declined",
             "needs_information": "more information needed",
-        }[self.outcome]
+        }.get(self.outcome, f"an unknown outcome ({self.outcome})")
 
     @property
     def is_approval(self):

@@ -205,6 +205,51 @@ def test_a_decision_needs_a_note_and_an_override_needs_a_reason(
     assert screening_patient.status == Patient.Status.ACTIVE
 
 
+def test_prescriber_cannot_sign_a_decision_with_an_outcome_clinic_does_not_know(
+    client_for, nurse, prescriber, screening_patient
+):
+    complete_intake(screening_patient, nurse)
+    client = client_for(prescriber)
+    url = reverse("patients:screening", args=[screening_patient.external_id])
+    for outcome in ("approved-ish", "", "APPROVED", "99999999999999999999999"):
+        response = client.post(url, {"outcome": outcome, "note": "Looks fine."})
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "Choose one of the outcomes: “Approve”, “Approve with conditions”, “Decline”" in page
+    assert not ScreeningDecision.objects.exists()
+    with pytest.raises(ValueError, match="Choose one of the outcomes"):
+        record_decision(
+            screening_patient,
+            outcome="approved-ish",
+            note="Looks fine.",
+            conditions="",
+            override_reason="",
+            prescriber=prescriber,
+        )
+    screening_patient.refresh_from_db()
+    assert screening_patient.status == Patient.Status.SCREENING
+
+
+def test_staff_still_open_a_patient_whose_stored_decision_has_an_unknown_outcome(
+    client_for, staff_by_role, prescriber, screening_patient
+):
+    # Stored before record_decision checked the outcome: the pages show it instead of failing.
+    ScreeningDecision.objects.create(
+        patient=screening_patient,
+        outcome="approved-ish",
+        note="Stored by a tampered form.",
+        signed_by=prescriber,
+        signer_name="Dr Example",
+    )
+    for role, user in staff_by_role.items():
+        for name in ("patients:detail", "patients:screening", "patients:timeline", "patients:intake"):
+            response = client_for(user).get(reverse(name, args=[screening_patient.external_id]))
+            assert response.status_code in (200, 403), f"{role} {name}: {response.status_code}"
+    page = client_for(prescriber).get(reverse("patients:detail", args=[screening_patient.external_id]))
+    assert "an unknown outcome (approved-ish)" in page.content.decode()
+    assert not may_treat(screening_patient, "iv").allowed
+
+
 def test_only_a_prescriber_signs_decisions(client_for, nurse, screening_patient):
     response = client_for(nurse).post(
         reverse("patients:screening", args=[screening_patient.external_id]),
@@ -493,3 +538,23 @@ def test_blank_list_rows_are_not_stored(client_for, screening_patient):
     )
     rows = sections_of(screening_patient)["psychiatric_history"].data["rows"]
     assert [row["name"] for row in rows] == ["sertraline"]
+
+
+def test_a_blank_list_row_with_a_choice_clinic_does_not_know_is_refused_not_dropped(
+    client_for, screening_patient
+):
+    client = client_for(screening_patient.user)
+    tampered = {
+        "kind": "",
+        "name": "",
+        "dose": "",
+        "duration_weeks": "",
+        "outcome": "unknown",
+        "adequate": "maybe",
+    }
+    response = post_section(
+        client, reverse("portal:intake_step", args=["psychiatric_history"]), rows=[tampered]
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice. maybe is not one of the available choices." in response.content.decode()
+    assert "psychiatric_history" not in sections_of(screening_patient)

@@ -1,6 +1,7 @@
 """Forms for the controlled-substance ledger screens. The rules themselves live in sessions/ledger.py;
 these forms only turn what was typed into values (and say clearly what is wrong with it)."""
 
+import hashlib
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -13,6 +14,7 @@ from django.core.validators import MinValueValidator
 from django.utils import timezone
 
 from clinic import roles
+from clinic.validators import plausible_date
 from sessions.models import LedgerEntry, Vial
 
 MAX_VIALS_AT_ONCE = 50
@@ -51,7 +53,9 @@ class SentOnceForm(forms.Form):
         self.fields["once"].initial = uuid.uuid4().hex
 
     def _once_key(self):
-        return f"ledger-form-sent:{self.cleaned_data.get('once') or ''}"
+        # Hashed: the token comes from the browser, and a cache key must be short plain ASCII.
+        token = (self.cleaned_data.get("once") or "").encode()
+        return f"ledger-form-sent:{hashlib.sha256(token).hexdigest()}"
 
     def claim(self):
         if not self.cleaned_data.get("once"):
@@ -228,8 +232,8 @@ class CorrectionForm(SentOnceForm):
 
 
 class LedgerReportForm(forms.Form):
-    start = forms.DateField(label="From", widget=_date_widget())
-    end = forms.DateField(label="To", widget=_date_widget())
+    start = forms.DateField(label="From", widget=_date_widget(), validators=[plausible_date])
+    end = forms.DateField(label="To", widget=_date_widget(), validators=[plausible_date])
 
     @staticmethod
     def default_range():

@@ -184,6 +184,9 @@ def cancel(appointment, *, reason, by):
     reason = (reason or "").strip()
     if not reason:
         raise BookingError("Give a reason for the cancellation.")
+    longest = Appointment._meta.get_field("cancel_reason").max_length
+    if len(reason) > longest:
+        raise BookingError(f"Keep the reason to {longest} characters (it has {len(reason)}).")
     if not appointment.is_open:
         raise BookingError(f"The appointment is already {appointment.get_status_display().lower()}.")
     with transaction.atomic():
@@ -198,6 +201,8 @@ def cancel(appointment, *, reason, by):
 
 
 def set_status(appointment, status, *, by):
+    if status not in Appointment.Status.values:
+        raise BookingError("Choose one of the appointment statuses.")
     if status not in Appointment.NEXT[appointment.status]:
         raise BookingError(
             f"{appointment.get_status_display()} cannot become {Appointment.Status(status).label.lower()}."

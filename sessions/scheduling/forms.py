@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from clinic import roles
+from clinic.validators import plausible_date
 from sessions.models import AppointmentType, Room, TreatmentPlan
 
 
@@ -20,7 +21,7 @@ def clinicians():
 class SlotForm(forms.Form):
     """Where and when: shared by booking and moving."""
 
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), validators=[plausible_date])
     time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time", "step": 900}))
     room = forms.ModelChoiceField(queryset=Room.objects.filter(is_active=True))
     clinician = forms.ModelChoiceField(queryset=get_user_model().objects.none())
@@ -54,6 +55,20 @@ class CancelForm(forms.Form):
     reason = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"class": "form-control"}))
 
 
+#: What a cancellation from the portal is recorded as, followed by the patient's note.
+PORTAL_CANCELLED = "Cancelled by the patient in the portal."
+
+
+class PortalChangeForm(forms.Form):
+    """A patient asks to reschedule or cancels. The note becomes part of the cancellation reason, so
+    it fits beside PORTAL_CANCELLED in the reason's 200 characters."""
+
+    action = forms.ChoiceField(
+        choices=[("reschedule", "Ask to reschedule"), ("cancel", "Cancel appointment")]
+    )
+    note = forms.CharField(max_length=200 - len(PORTAL_CANCELLED) - 1, required=False)
+
+
 class TreatmentPlanForm(forms.ModelForm):
     class Meta:
         model = TreatmentPlan
@@ -83,7 +98,9 @@ class TreatmentPlanForm(forms.ModelForm):
 
 
 class ProposeForm(forms.Form):
-    first_day = forms.DateField(widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}))
+    first_day = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}), validators=[plausible_date]
+    )
     preferred_time = forms.TimeField(
         initial=time(9, 0),
         widget=forms.TimeInput(attrs={"type": "time", "class": "form-control", "step": 900}),

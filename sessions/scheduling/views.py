@@ -1,4 +1,5 @@
 from datetime import datetime, time, timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -9,9 +10,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clinic import roles
+from clinic.validators import plausible_date
 from patients import alerts
 from patients.access import get_patient_for, patient_view, staff_view
-from patients.search import pick
+from patients.search import pick, recall_search, remember_search
 from sessions.models import Appointment, Room
 from sessions.scheduling import series
 from sessions.scheduling.booking import (
@@ -25,8 +27,10 @@ from sessions.scheduling.booking import (
     status_counts,
 )
 from sessions.scheduling.forms import (
+    PORTAL_CANCELLED,
     BookingForm,
     CancelForm,
+    PortalChangeForm,
     ProposeForm,
     SlotForm,
     TreatmentPlanForm,
@@ -35,11 +39,13 @@ from sessions.scheduling.forms import (
 from sessions.scheduling.plans import propose_for
 
 
-def _day(request, name="date"):
+def _day(request, name="date", data=None):
     try:
-        return datetime.strptime(request.GET.get(name, ""), "%Y-%m-%d").date()
-    except ValueError:
+        day = datetime.strptime((request.GET if data is None else data).get(name, ""), "%Y-%m-%d").date()
+        plausible_date(day)  # the calendar steps a week either way: 9999-12-31 would overflow
+    except (ValueError, ValidationError):
         return timezone.localdate()
+    return day
 
 
 def _appointments_between(start_day, end_day):
@@ -86,6 +92,8 @@ def today(request):
 
 @staff_view(roles.VIEW_APPOINTMENTS)
 def calendar(request):
+    if request.method == "POST":
+        return _find_patient_to_book(request)
     view = request.GET.get("view", "day")
     by = request.GET.get("by", "room")
     day = _day(request)
@@ -125,20 +133,33 @@ def calendar(request):
             "statuses": Appointment.Status.choices,
             "can_book": can_book,
             # The "Book" box's patient picker; this page shows its matches when JavaScript is off.
-            "picker": pick(request.GET.get("q", "")) if can_book else None,
+            "picker": pick(recall_search(request.session, request.GET.get("pick"))) if can_book else None,
         },
     )
 
 
+def _find_patient_to_book(request):
+    """The "Book" box's *Find* without JavaScript: the words typed are kept in the session, and the
+    calendar shows the matches by their key, so no name or birth date goes into an address."""
+    params = {name: request.POST[name] for name in ("date", "view", "by") if request.POST.get(name)}
+    words = request.POST.get("q", "")
+    if words.strip():
+        params["pick"] = remember_search(request.session, words)
+    return redirect(f"{reverse('sessions:calendar')}?{urlencode(params)}#patient-picker")
+
+
 @staff_view(roles.BOOK_APPOINTMENT)
 def calendar_book(request):
-    """The calendar's "Book" box: pick a patient, then the booking form opens on that day."""
+    """The calendar's "Book" box (a form that posts, since it carries the words typed): pick a patient,
+    then the booking form opens on that day."""
+    data = request.POST if request.method == "POST" else request.GET
     try:
-        patient = get_patient_for(request.user, request.GET.get("patient", ""), roles.BOOK_APPOINTMENT)
+        patient = get_patient_for(request.user, data.get("patient", ""), roles.BOOK_APPOINTMENT)
     except ValidationError:
         messages.error(request, "Choose a patient to book for.")
         return redirect("sessions:calendar")
-    return redirect(f"{reverse('sessions:book', args=[patient.external_id])}?date={_day(request):%Y-%m-%d}")
+    day = _day(request, data=data)
+    return redirect(f"{reverse('sessions:book', args=[patient.external_id])}?date={day:%Y-%m-%d}")
 
 
 # Staff: one patient's appointments ------------------------------------------------------------------
@@ -258,8 +279,14 @@ def appointment_move(request, patient, appointment_id):
 @require_POST
 def appointment_cancel(request, patient, appointment_id):
     appointment = get_object_or_404(patient.appointments, external_id=appointment_id)
+    form = CancelForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, "Not cancelled: " + " ".join(e for errors in form.errors.values() for e in errors)
+        )
+        return _back(patient, appointment)
     try:
-        cancel(appointment, reason=request.POST.get("reason"), by=request.user)
+        cancel(appointment, reason=form.cleaned_data["reason"], by=request.user)
     except BookingError as error:
         messages.error(request, " ".join(error.reasons))
     else:
@@ -362,7 +389,11 @@ def portal_appointments(request, patient):
     return render(
         request,
         "sessions/portal_appointments.html",
-        {"patient": patient, "upcoming": [(a, is_late(a)) for a in upcoming]},
+        {
+            "patient": patient,
+            "upcoming": [(a, is_late(a)) for a in upcoming],
+            "note_maxlength": PortalChangeForm.base_fields["note"].max_length,
+        },
     )
 
 
@@ -382,15 +413,21 @@ def portal_change(request, patient, appointment_id):
     appointment = _own_appointment(patient, appointment_id)  # another patient's id: 404 before 405
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    note = (request.POST.get("note") or "").strip()[:300]
+    form = PortalChangeForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, "Nothing was changed. " + " ".join(e for errors in form.errors.values() for e in errors)
+        )
+        return redirect("portal:appointments")
+    note = form.cleaned_data["note"].strip()
     if not appointment.is_open:
         messages.info(request, "This appointment can no longer be changed.")
     elif is_late(appointment):
         messages.error(
             request, "It is too close to the appointment to change it here: please call the clinic."
         )
-    elif request.POST.get("action") == "cancel":
-        cancel(appointment, reason=f"Cancelled by the patient in the portal. {note}".strip(), by=request.user)
+    elif form.cleaned_data["action"] == "cancel":
+        cancel(appointment, reason=f"{PORTAL_CANCELLED} {note}".strip(), by=request.user)
         messages.success(request, "Your appointment is cancelled.")
     else:
         appointment.reschedule_requested_at = timezone.now()

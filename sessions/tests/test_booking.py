@@ -224,7 +224,57 @@ def test_patient_asks_to_reschedule_or_cancels_inside_the_policy_only(client_for
     assert later.status == "cancelled" and "portal" in later.cancel_reason
 
 
+def test_patient_s_note_or_action_the_portal_cannot_store_changes_nothing(client_for, patient_a, nurse):
+    later = book_visit(patient_a, nurse, start=at(6))
+    client = client_for(patient_a.user)
+    url = reverse("portal:appointment_change", args=[later.external_id])
+    page = client.get(reverse("portal:appointments")).content.decode()
+    assert 'maxlength="160"' in page  # the note fits beside "Cancelled by the patient in the portal."
+    for data in (
+        {"action": "cancel", "note": "n" * 161},
+        {"action": "reschedule", "note": "n" * 301},
+        {"action": "delete-everything"},
+        {},
+    ):
+        response = client.post(url, data, follow=True)
+        assert "Nothing was changed." in response.content.decode(), data
+    later.refresh_from_db()
+    assert later.status == "scheduled" and later.reschedule_requested_at is None
+    client.post(url, {"action": "cancel", "note": "n" * 160})
+    later.refresh_from_db()
+    assert later.status == "cancelled" and len(later.cancel_reason) == 200
+
+
 # Staff pages --------------------------------------------------------------------------------------
+
+
+def test_front_desk_cannot_cancel_with_a_reason_longer_than_the_record_keeps(
+    client_for, front_desk, nurse, patient_a
+):
+    appointment = book_visit(patient_a, nurse, start=at(4))
+    client = client_for(front_desk)
+    url = reverse("sessions:appointment_cancel", args=[patient_a.external_id, appointment.external_id])
+    response = client.post(url, {"reason": "r" * 201}, follow=True)
+    assert (
+        "Not cancelled: Ensure this value has at most 200 characters (it has 201)."
+        in response.content.decode()
+    )
+    appointment.refresh_from_db()
+    assert appointment.status == "scheduled" and appointment.cancel_reason == ""
+    with pytest.raises(BookingError, match="Keep the reason to 200 characters"):
+        cancel(appointment, reason="r" * 201, by=front_desk)
+    client.post(url, {"reason": "r" * 200})
+    appointment.refresh_from_db()
+    assert appointment.status == "cancelled"
+
+
+def test_an_appointment_status_clinic_does_not_know_is_refused_with_a_message(client_for, nurse, patient_a):
+    appointment = book_visit(patient_a, nurse, start=at(4))
+    url = reverse("sessions:appointment_status", args=[patient_a.external_id, appointment.external_id])
+    response = client_for(nurse).post(url, {"status": "teleported"}, follow=True)
+    assert "Choose one of the appointment statuses." in response.content.decode()
+    appointment.refresh_from_db()
+    assert appointment.status == "scheduled"
 
 
 def test_front_desk_books_through_the_form_and_sees_clashes(
@@ -259,6 +309,8 @@ def test_calendar_day_and_week_by_room_and_clinician(client_for, front_desk, nur
             assert patient_a.sortable_name in page, (view, by)
             assert "Scheduled" in page
     assert client.get(reverse("sessions:calendar"), {"date": "not-a-date"}).status_code == 200
+    for edge in ("9999-12-31", "0001-01-01"):  # a week either way would leave the calendar
+        assert client.get(reverse("sessions:calendar"), {"date": edge, "view": "week"}).status_code == 200
 
 
 def test_today_shows_appointments_by_room_and_check_in(client_for, nurse, patient_a):
@@ -286,6 +338,8 @@ def test_front_desk_books_an_induction_series_from_a_plan(client_for, front_desk
     first = (timezone.localdate() + timedelta(days=7)).isoformat()
     page = client.get(url, {"first_day": first, "preferred_time": "09:00"}).content.decode()
     assert page.count('<li class="list-group-item">') >= 6
+    far = client.get(url, {"first_day": "9999-12-31", "preferred_time": "09:00"})
+    assert "Choose a date between 1900 and 2199." in far.content.decode()
     response = client.post(url, {"first_day": first, "preferred_time": "09:00", "book": "1"})
     assert response.status_code == 302
     series = list(plan.appointments.order_by("start"))

@@ -152,6 +152,17 @@ def test_a_lost_network_a_server_error_and_a_refusal_are_named_and_the_values_st
         form.get_by_role("button", name="Add vitals").click()
         expect(form.locator(".request-failed")).to_contain_text(words)
         expect(form.locator(".request-failed").get_by_role("link", name="Reload the page")).to_be_visible()
+    page.unroute("**/vitals/")
+    # A NUL byte pasted from another program: the server's own reason, as it sent it (a 400).
+    form.evaluate(
+        "f => { const i = document.createElement('input'); i.type = 'hidden'; i.name = 'pasted';"
+        " i.value = 'a\\u0000b'; f.appendChild(i); }"
+    )
+    form.get_by_role("button", name="Add vitals").click()
+    expect(form.locator(".request-failed")).to_contain_text(
+        "Not saved. The form contained a character Clinic cannot store (NUL)"
+    )
+    expect(form.locator(".request-failed")).to_contain_text("What you typed is still here.")
     expect(form.get_by_label("Systolic", exact=True)).to_have_value("132")
     assert not VitalSignReading.objects.filter(sbp=132).exists()
     context.close()

@@ -121,6 +121,7 @@ def test_the_report_defaults_to_this_month_so_far(client_for, nurse):
         ({"start": "2026-02-30", "end": "2026-03-01"}, "Enter a valid date."),
         ({"start": "", "end": "2026-03-01"}, "This field is required."),
         ({"end": "2026-03-01"}, "This field is required."),
+        ({"start": "9999-12-30", "end": "9999-12-31"}, "Choose a date between 1900 and 2199."),
     ],
 )
 @pytest.mark.parametrize("kind", ["html", "csv", "pdf"])

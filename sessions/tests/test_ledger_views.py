@@ -210,6 +210,16 @@ def test_a_delivery_sent_twice_is_received_once(client_for, nurse):
     assert "sent twice; it was recorded once" in second.content.decode()
 
 
+def test_a_delivery_whose_sent_once_token_was_tampered_with_is_still_received_once(client_for, nurse):
+    # The token becomes a cache key: right-to-left marks and emoji in it are no server error.
+    client = client_for(nurse)
+    data = delivery(once="\u202e\U0001f9ea" + "x" * 300)
+    client.post(reverse("sessions:receive_vial"), data)
+    second = client.post(reverse("sessions:receive_vial"), data, follow=True)
+    assert Vial.objects.count() == 1
+    assert "sent twice; it was recorded once" in second.content.decode()
+
+
 # The ledger page ----------------------------------------------------------------------------------------
 
 

@@ -226,11 +226,15 @@
 
   // --- Failed requests -------------------------------------------------------------------------------
 
-  function describe(status, verb, button) {
+  function describe(status, verb, button, reason) {
     var saving = verb && verb.toLowerCase() !== "get";
     var lead = saving ? "Not saved." : "Not updated.";
     var kept = saving ? " What you typed is still here." : "";
     var again = button ? "press “" + button + "” again" : "try again";
+    if (status === 400 && reason) {
+      // The server said what it could not accept (a NUL byte pasted into a field): say it as it is.
+      return { text: lead + " " + reason + kept };
+    }
     if (status === 0) {
       return { text: lead + " Clinic could not be reached (network or server down)." + kept +
         " When the connection is back, " + again + "." };
@@ -257,12 +261,12 @@
     return form.dataset.unsavedButton || (button ? button.textContent.trim() : "");
   }
 
-  function showFailure(elt, status, verb) {
+  function showFailure(elt, status, verb, reason) {
     var form = elt && (elt.tagName === "FORM" ? elt : elt.closest("form"));
     var place = form || document.querySelector("main") || body;
     var old = place.querySelector(":scope > .request-failed");
     if (old) { old.remove(); }
-    var message = describe(status, verb, buttonLabel(form));
+    var message = describe(status, verb, buttonLabel(form), reason);
     var box = document.createElement("div");
     box.className = "alert alert-danger request-failed";
     box.setAttribute("role", "alert");
@@ -292,9 +296,17 @@
     if (box) { box.remove(); }
   }
 
+  function plainReason(xhr) {
+    // Only a short plain-text answer is the server's reason; an HTML error page is not shown as text.
+    var type = xhr.getResponseHeader("Content-Type") || "";
+    var text = (xhr.responseText || "").trim();
+    return type.indexOf("text/plain") === 0 && text.length <= 500 ? text : "";
+  }
+
   body.addEventListener("htmx:responseError", function (event) {
     var detail = event.detail;
-    showFailure(detail.elt, detail.xhr.status, detail.requestConfig && detail.requestConfig.verb);
+    showFailure(detail.elt, detail.xhr.status, detail.requestConfig && detail.requestConfig.verb,
+      plainReason(detail.xhr));
   });
   body.addEventListener("htmx:sendError", function (event) {
     showFailure(event.detail.elt, 0, event.detail.requestConfig && event.detail.requestConfig.verb);
