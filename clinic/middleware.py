@@ -15,6 +15,9 @@ from clinic.access import sign_in_again
 from clinic.models import ClinicSettings
 
 LAST_SEEN = "clinic:last_seen"
+# The last request's time is written at most this often: otherwise every request writes its session
+# row back (an UPDATE per page). A user may so be signed out up to this much before the limit.
+LAST_SEEN_RESOLUTION = 30
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +95,8 @@ class IdleTimeoutMiddleware:
                     f"You were signed out after {minutes} minute{pluralize(minutes)} without activity.{saved}",
                 )
                 return sign_in_again(request)
-            request.session[LAST_SEEN] = now
+            if last_seen is None or now - last_seen >= LAST_SEEN_RESOLUTION:
+                request.session[LAST_SEEN] = now
             request.idle_limit_seconds = limit
         return self.get_response(request)
 

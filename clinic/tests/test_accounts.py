@@ -81,6 +81,25 @@ def test_staff_are_signed_out_after_15_idle_minutes(client_for, nurse):
     assert client.get(url).status_code == 302
 
 
+def test_a_page_within_half_a_minute_of_the_last_does_not_write_the_session(client_for, nurse):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(nurse)
+    url = reverse("patients:list")
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        client.get(url)
+        clock.shift(timedelta(seconds=20))
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        writes = [q["sql"] for q in queries if "django_session" in q["sql"] and q["sql"].startswith("UPDATE")]
+        assert not writes
+        clock.shift(timedelta(seconds=40))
+        with CaptureQueriesContext(connection) as queries:
+            client.get(url)
+        assert any("django_session" in q["sql"] and q["sql"].startswith("UPDATE") for q in queries)
+
+
 def test_patients_stay_signed_in_for_30_idle_minutes_not_longer(client_for, patient_a):
     client = client_for(patient_a.user)
     url = reverse("portal:home")
