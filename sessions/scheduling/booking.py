@@ -1,10 +1,10 @@
-"""Booking, moving and cancelling appointments, and sending each reminder exactly once."""
+"""Booking, moving and cancelling appointments, and sending their reminders (clinic.outbox: at least
+once, an e-mail resent after a crash carries its first Message-ID)."""
 
 import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic import outbox
+from clinic.mail import send_with_message_id
 from clinic.models import ClinicSettings
 from clinic.refusals import Refusal
 from patients.review import may_treat
@@ -34,7 +35,7 @@ def clashes(*, start, end, room, clinician, patient, exclude=None):
     """Reasons an interval clashes with open appointments of the room, clinician or patient."""
     overlapping = (
         Appointment.objects.open()
-        .filter(start__lt=end, end__gt=start)
+        .overlapping(start, end)
         .filter(Q(room=room) | Q(clinician=clinician) | Q(patient=patient))
     )
     if exclude is not None:
@@ -256,13 +257,15 @@ def schedule_reminders(appointment, now=None):
     return rows
 
 
-def dispatch_due(now=None, limit=50):
-    """Send what is due; returns how many went out. Safe to run twice at once."""
+def dispatch_due(now=None, limit=None, budget=outbox.BUDGET):
+    """Send what is due, batch after batch until none is left or `budget` has passed; returns how many
+    went out. Safe to run twice at once."""
     return outbox.dispatch(
         Reminder,
         _deliver,
         now=now,
         limit=limit,
+        budget=budget,
         related=("appointment__patient", "appointment__appointment_type"),
         transient=(OSError, sms.SmsError),
     )
@@ -273,8 +276,8 @@ def _deliver(reminder):
     if not appointment.is_open or appointment.start <= timezone.now():
         return False
     if reminder.channel == Reminder.Channel.EMAIL:
-        _send_email(appointment)
-    else:
+        _send_email(appointment, message_id=reminder.message_id)
+    else:  # an SMS has no Message-ID: a resend after a crash can arrive twice
         sms.send_sms(sms.normalize_phone(appointment.patient.phone), sms_text(appointment))
     return True
 
@@ -291,14 +294,14 @@ def reminder_context(appointment):
     }
 
 
-def _send_email(appointment):
+def _send_email(appointment, *, message_id=None):
     context = reminder_context(appointment)
-    send_mail(
+    send_with_message_id(
         render_to_string("emails/appointment_reminder_subject.txt", context).strip(),
         render_to_string("emails/appointment_reminder.txt", context),
-        settings.DEFAULT_FROM_EMAIL,
-        [appointment.patient.email],
-        html_message=render_to_string("emails/appointment_reminder.html", context),
+        render_to_string("emails/appointment_reminder.html", context),
+        appointment.patient.email,
+        message_id=message_id,
     )
 
 

@@ -1,6 +1,6 @@
 """Scheduling: appointment types, rooms, hours, treatment plans, appointments and their reminders."""
 
-from datetime import time
+from datetime import time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -25,6 +25,12 @@ WEEKDAYS = [
 ]
 
 
+# No appointment type lasts longer, so no appointment does (its end is its start plus its type's
+# duration, and a move keeps the duration): a search for what overlaps an interval can bound `start`
+# from below too and use the index on start instead of reading every appointment in history.
+LONGEST_APPOINTMENT_MINUTES = 8 * 60
+
+
 def _duration(minutes):
     hours, rest = divmod(minutes, 60)
     if not hours:
@@ -45,7 +51,7 @@ class AppointmentType(models.Model):
     name = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     duration_minutes = models.PositiveIntegerField(
-        validators=[MinValueValidator(5), MaxValueValidator(8 * 60)],
+        validators=[MinValueValidator(5), MaxValueValidator(LONGEST_APPOINTMENT_MINUTES)],
         help_text="Including monitoring and recovery (intranasal esketamine: at least 120).",
     )
     # Fasting before the visit, told to the patient (portal, reminders) and asked on the chart's
@@ -257,6 +263,11 @@ class AppointmentQuerySet(models.QuerySet):
     def open(self):
         """Booked and not yet over (Appointment.OPEN)."""
         return self.filter(status__in=Appointment.OPEN)
+
+    def overlapping(self, start, end):
+        """Appointments that overlap [start, end), found through the index on start at both ends."""
+        earliest = start - timedelta(minutes=LONGEST_APPOINTMENT_MINUTES)
+        return self.filter(start__lt=end, start__gt=earliest, end__gt=start)
 
     def upcoming(self, now=None):
         """Open appointments not over yet (one in progress counts), soonest first: the portal's "next

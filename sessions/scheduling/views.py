@@ -51,7 +51,7 @@ def _day(request, name="date", data=None):
 def _appointments_between(start_day, end_day):
     start = timezone.make_aware(datetime.combine(start_day, time.min))
     end = timezone.make_aware(datetime.combine(end_day, time.min))
-    return Appointment.objects.filter(start__lt=end, end__gt=start).select_related(
+    return Appointment.objects.overlapping(start, end).select_related(
         "patient", "room", "clinician", "appointment_type", "treatment_session"
     )
 

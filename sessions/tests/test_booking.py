@@ -443,3 +443,25 @@ def test_bookings_outside_clinic_hours_or_on_closures_are_refused(patient_a, nur
     Closure.objects.create(date=day, reason="Staff training")
     with pytest.raises(BookingError, match="Staff training"):
         book_visit(patient_a, nurse, start=timezone.make_aware(datetime.combine(day, time(10))))
+
+
+def test_overlapping_finds_exactly_the_appointments_that_overlap_an_interval(nurse, patient_a):
+    """The lower bound on start (the longest appointment type) loses nothing that overlaps."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sessions.models import Appointment
+    from sessions.scheduling.models import LONGEST_APPOINTMENT_MINUTES
+    from testing.factories import book_visit
+
+    visit = book_visit(patient_a, nurse, days_ahead=3)
+    longest = timedelta(minutes=LONGEST_APPOINTMENT_MINUTES)
+    Appointment.objects.filter(pk=visit.pk).update(end=visit.start + longest)
+    inside = visit.start + longest - timedelta(minutes=1)
+    assert list(Appointment.objects.overlapping(inside, inside + timedelta(minutes=5))) == [visit]
+    after = visit.start + longest
+    assert not Appointment.objects.overlapping(after, after + timedelta(hours=1)).exists()
+    before = visit.start - timedelta(hours=1)
+    assert not Appointment.objects.overlapping(before, visit.start).exists()
+    assert timezone.is_aware(visit.start)
