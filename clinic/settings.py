@@ -134,7 +134,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHE_URL = env_str("CACHE_URL")
 if CACHE_URL and CACHE_URL.startswith(("redis://", "rediss://")):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    # A Redis outage falls back to each process's memory instead of failing every page (clinic/cache.py).
+    CACHES = {"default": {"BACKEND": "clinic.cache.RedisCacheWithFallback", "LOCATION": CACHE_URL}}
 elif CACHE_URL:
     raise ImproperlyConfigured("CACHE_URL must be a redis:// URL (or unset for memory).")
 else:
@@ -206,10 +207,14 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker waits for the broker however long Redis is down, instead of exiting after 100 attempts.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "purge-audit-trail": {"task": "clinic.tasks.purge_audit_trail", "schedule": 24 * 60 * 60.0},
+    # Invitations whose task never reached the broker (it was down) are queued again from their rows.
+    "send-unsent-invitations": {"task": "patients.tasks.send_unsent_invitations", "schedule": 5 * 60.0},
     "dispatch-reminders": {"task": "sessions.tasks.dispatch_reminders", "schedule": 60.0},
     "dispatch-questionnaire-notices": {
         "task": "assessments.tasks.dispatch_questionnaire_notices",

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.email_addresses import vouch_for_email
+from clinic.queue import send_task_on_commit
 from clinic.refusals import Refusal
 from patients.models import Patient, PatientSettings, PortalInvitation
 from patients.tasks import send_portal_invitation
@@ -54,7 +55,7 @@ def invite_to_portal(patient, by_user):
             created_at=now,
             expires_at=now + timedelta(hours=hours),
         )
-        transaction.on_commit(lambda: send_portal_invitation.delay(invitation.pk))
+        send_task_on_commit(send_portal_invitation, invitation.pk)
     log.info("portal invitation %s queued", invitation.external_id)
     return invitation
 

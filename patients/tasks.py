@@ -1,5 +1,6 @@
 import logging
 import smtplib
+from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
@@ -42,3 +43,26 @@ def send_portal_invitation(invitation_id):
     message.send()
     PortalInvitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
     log.info("portal invitation %s sent", invitation.external_id)
+
+
+UNSENT_AFTER = timedelta(minutes=5)
+
+
+@shared_task
+def send_unsent_invitations():
+    """Queue invitations still unsent a few minutes after they were made (the broker was down when
+    they were created). Sending is safe to repeat, so one queued twice is still sent once."""
+    cutoff = timezone.now() - UNSENT_AFTER
+    pending = PortalInvitation.objects.filter(
+        sent_at__isnull=True,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        created_at__lte=cutoff,
+        expires_at__gt=timezone.now(),
+    )
+    ids = list(pending.values_list("pk", flat=True)[:500])
+    for invitation_id in ids:
+        send_portal_invitation.delay(invitation_id)
+    if ids:
+        log.info("queued %d unsent portal invitations", len(ids))
+    return len(ids)
