@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from clinic.refusals import Refusal
+from clinic.stored_files import sha256_of_bytes
 from patients import alerts, screening
 from patients.intake import BY_KEY, PATIENT_STEPS, SECTIONS, intake_facts, sections_of
 from patients.models import (
@@ -150,9 +151,9 @@ def sign_consent(patient, document, *, typed_name, confirmed, user, ip_address, 
             on_clinic_tablet=on_clinic_tablet,
         )
         html = render_to_string("patients/consent_pdf.html", {"signature": signature, "patient": patient})
-        signature.pdf.save(
-            f"{signature.external_id}.pdf", ContentFile(HTML(string=html).write_pdf(pdf_tags=True)), save=True
-        )
+        content = HTML(string=html).write_pdf(pdf_tags=True)
+        signature.pdf_sha256 = sha256_of_bytes(content)
+        signature.pdf.save(f"{signature.external_id}.pdf", ContentFile(content), save=True)
     log.info("consent %s signed", signature.external_id)
     return signature
 

@@ -1,5 +1,7 @@
 """Intake, screening review, consent and the work queue: staff views and the portal's steps."""
 
+import logging
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
@@ -8,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from clinic import roles
 from clinic.client import client_address
+from clinic.stored_files import read_checked
 from patients import panels, screening
 from patients.access import patient_view, staff_view
 from patients.alerts import open_alerts_for
@@ -34,6 +37,8 @@ from patients.review import (
     screening_queue,
     sign_consent,
 )
+
+log = logging.getLogger(__name__)
 
 
 def _section_or_404(key):
@@ -216,7 +221,7 @@ def consent_on_tablet(request, patient, route):
 @staff_view(roles.VIEW_PATIENT)
 def consent_pdf(request, patient, signature_id):
     signature = get_object_or_404(patient.consent_signatures, external_id=signature_id)
-    return _pdf_response(signature)
+    return _pdf_response(request, patient, signature, for_patient=False)
 
 
 @staff_view(roles.VIEW_INTAKE)
@@ -262,11 +267,20 @@ def _consent_page(request, patient, document, *, on_clinic_tablet):
     )
 
 
-def _pdf_response(signature):
+def _pdf_response(request, patient, signature, *, for_patient):
     if not signature.pdf:
         raise Http404("No copy was stored.")
-    with signature.pdf.open("rb") as stored:
-        content = stored.read()
+    content, state = read_checked(signature.pdf, signature.pdf_sha256)
+    if state.bad:
+        # The row is the legal record; its file is a copy that a backup can bring back. Say so plainly
+        # rather than fail with a 500 (missing) or serve a document that is not what was signed (altered).
+        log.warning("consent %s: signed PDF %s", signature.external_id, state.value)
+        return render(
+            request,
+            "patients/consent_pdf_unavailable.html",
+            {"signature": signature, "patient": patient, "state": state.value, "for_patient": for_patient},
+            status=410,
+        )
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="consent-{signature.signed_at:%Y-%m-%d}.pdf"'
     return response
@@ -349,7 +363,7 @@ def portal_consent(request, patient, route):
 @patient_view
 def portal_consent_pdf(request, patient, signature_id):
     signature = get_object_or_404(patient.consent_signatures, external_id=signature_id)
-    return _pdf_response(signature)
+    return _pdf_response(request, patient, signature, for_patient=True)
 
 
 def gate_for(patient):

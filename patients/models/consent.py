@@ -62,6 +62,15 @@ class ConsentSignature(ExternalIdModel):
     )
     on_clinic_tablet = models.BooleanField(default=False)
     pdf = models.FileField(upload_to="consents/", blank=True)
+    pdf_sha256 = models.CharField(
+        "PDF SHA-256",
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="Checksum of the signed PDF, written with it; blank when no copy could be checked "
+        "(the file was already missing when checksums were first computed). `manage.py check_media` "
+        "compares every stored file with it.",
+    )
 
     class Meta:
         ordering = ["-signed_at"]
