@@ -161,23 +161,41 @@ class ExternalIdModel(models.Model):
 
 
 class OutboxMessage(models.Model):
-    """A message to send once (a reminder, a questionnaire notice): created in the same transaction
-    as its cause, claimed and sent by clinic.outbox, which beat drives every minute."""
+    """A message to send (a reminder, a questionnaire notice): created in the same transaction as its
+    cause, claimed and sent by clinic.outbox, which beat drives every minute. Delivery is at least
+    once: a send cut short by a crash is repeated once, with the same Message-ID."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed (will retry)"
+        MAYBE_SENT = "maybe_sent", "May have been sent (resending once)"
         GAVE_UP = "gave_up", "Gave up"
         CANCELLED = "cancelled", "Cancelled"
 
     due_at = models.DateTimeField(db_index=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Sends started, counted when claimed: a send cut short by a crash counts too."
+    )
     last_error = models.CharField(max_length=300, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(
+        "Message-ID",
+        max_length=200,
+        blank=True,
+        help_text="Given at the first claim and reused by every retry, so a receiving mail system can "
+        "drop a repeated copy. SMS has no such header.",
+    )
+    maybe_sent_at = models.DateTimeField(
+        "found unconfirmed at",
+        null=True,
+        blank=True,
+        help_text="When a dispatcher found this message claimed but never marked sent (a worker or the "
+        "database stopped mid-send). It is then resent once, never twice.",
+    )
 
     class Meta:
         abstract = True

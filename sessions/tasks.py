@@ -6,8 +6,9 @@ from sessions.scheduling.booking import dispatch_due
 
 @shared_task(ignore_result=True)
 def dispatch_reminders():
-    """Beat runs this every minute; the database rows decide what is due, so a missed or doubled
-    run neither loses nor repeats a reminder."""
+    """Beat runs this every minute; each run sends every due reminder, batch after batch, for up to
+    50 s (clinic.outbox.BUDGET). The database rows decide what is due, so a missed or doubled run
+    neither loses nor repeats a reminder."""
     return dispatch_due()
 
 

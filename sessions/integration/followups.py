@@ -11,7 +11,6 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.dispatch import receiver
 from django.template.loader import render_to_string
@@ -22,6 +21,7 @@ from assessments.models import QuestionnaireAssignment
 from assessments.services import current_versions
 from assessments.signals import assignment_closed
 from clinic import outbox
+from clinic.mail import send_with_message_id
 from clinic.models import ClinicSettings
 from sessions.models import FollowUpRule, QuestionnaireNotice, SchedulingSettings
 
@@ -226,13 +226,19 @@ def supersede_open(now=None):
     return len(older)
 
 
-def dispatch_notices(now=None, limit=50):
+def dispatch_notices(now=None, limit=None, budget=outbox.BUDGET):
     """Expire what is overdue, withdraw what a newer follow-up replaced, then send the questionnaire
-    e-mails that are due. Safe to run twice."""
+    e-mails that are due, batch after batch until none is left or `budget` has passed. Safe to run
+    twice at once."""
     expire_unanswered(now)
     supersede_open(now)
     return outbox.dispatch(
-        QuestionnaireNotice, _deliver, now=now, limit=limit, related=("assignment__patient__user",)
+        QuestionnaireNotice,
+        _deliver,
+        now=now,
+        limit=limit,
+        budget=budget,
+        related=("assignment__patient__user",),
     )
 
 
@@ -245,12 +251,12 @@ def _deliver(notice):
     if assignment.notices.filter(number__gt=notice.number, due_at__lte=timezone.now()).exists():
         return False  # the dispatcher was down for days: send only the latest, not a burst
     context = notice_context(notice)
-    send_mail(
+    send_with_message_id(
         render_to_string("emails/questionnaire_notice_subject.txt", context).strip(),
         render_to_string("emails/questionnaire_notice.txt", context),
-        settings.DEFAULT_FROM_EMAIL,
-        [patient.email],
-        html_message=render_to_string("emails/questionnaire_notice.html", context),
+        render_to_string("emails/questionnaire_notice.html", context),
+        patient.email,
+        message_id=notice.message_id,
     )
     return True
 
