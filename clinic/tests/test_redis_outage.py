@@ -190,8 +190,10 @@ def test_the_cache_uses_redis_again_once_it_returns(settings, caplog):
 
 
 @pytest.fixture
-def broker_down():
+def broker_down(monkeypatch):
     """A real unreachable broker, not a mock: kombu's own errors, after its own publish retries."""
+    # Celery reads the CELERY_BROKER_URL environment variable before its own setting (CI sets it).
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
     saved = celery_app.conf.broker_url, celery_app.conf.task_always_eager
     celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
     celery_app.conf.task_always_eager = False
