@@ -57,7 +57,16 @@ class WorkingHoursAdmin(admin.ModelAdmin):
 
 @admin.register(Reminder)
 class ReminderAdmin(RecordAdmin):
-    list_display = ("appointment", "channel", "hours_before", "due_at", "status", "attempts", "last_error")
+    list_display = (
+        "appointment",
+        "channel",
+        "hours_before",
+        "due_at",
+        "status",
+        "attempts",
+        "maybe_sent_at",
+        "last_error",
+    )
     list_filter = ("status", "channel")
     list_select_related = ("appointment__appointment_type",)
     readonly_fields = [field.name for field in Reminder._meta.fields]

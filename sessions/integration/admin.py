@@ -36,7 +36,16 @@ class FollowUpRuleAdmin(LabelledListEditable, admin.ModelAdmin):
 class QuestionnaireNoticeAdmin(RecordAdmin):
     """Each questionnaire e-mail and whether it went out; failures show their last error."""
 
-    list_display = ("assignment", "number", "due_at", "status", "attempts", "sent_at", "last_error")
+    list_display = (
+        "assignment",
+        "number",
+        "due_at",
+        "status",
+        "attempts",
+        "sent_at",
+        "maybe_sent_at",
+        "last_error",
+    )
     list_filter = ("status",)
     list_select_related = ("assignment__version__instrument",)
     readonly_fields = [field.name for field in QuestionnaireNotice._meta.fields]
