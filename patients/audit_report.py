@@ -139,9 +139,8 @@ def audit_report(request):
         event.patient_name = names.get(event.patient_external_id, "")
     patient_name = ""
     if form.cleaned_data.get("patient"):
-        patient_name = _names_for([AuditEvent(patient_external_id=form.cleaned_data["patient"])]).get(
-            form.cleaned_data["patient"], "a deleted or unknown patient"
-        )
+        patient = Patient.objects.filter(external_id=form.cleaned_data["patient"]).first()
+        patient_name = patient.sortable_name if patient else "a deleted or unknown patient"
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("format", None)

@@ -129,7 +129,7 @@ class AuditMiddleware:
             response = self.get_response(request)
             pending = getattr(request, "_audit_pending", None)
             if pending is not None and not pending.get("written"):
-                response = self._record_read(request, response, pending)
+                response = self._record_after_response(request, response, pending)
             return response
         finally:
             _current_request.reset(token)
@@ -195,7 +195,7 @@ class AuditMiddleware:
         )
         pending["written"] = True
 
-    def _record_read(self, request, response, pending):
+    def _record_after_response(self, request, response, pending):
         if request.method not in SAFE_METHODS:
             # The view of a change raised (its transaction is undone): the status says so.
             try:

@@ -13,7 +13,6 @@ import io
 import json
 import shutil
 import stat
-import subprocess
 import tarfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +27,7 @@ from clinic.backup.archive import ArchiveWriter
 from clinic.backup.databases import client_problem, tool_major
 from conftest import require_service
 from sessions.models import TreatmentSession
+from sessions.tests.test_records import pdf_text
 from testing.charting import charted_session
 
 transactional = pytest.mark.django_db(
@@ -43,16 +43,6 @@ def run(*args):
 
 def sha256(data):
     return hashlib.sha256(data).hexdigest()
-
-
-def pdf_text(pdf):
-    require_service(
-        shutil.which("pdftotext") is not None, "pdftotext is not installed (apt-get install poppler-utils)"
-    )
-    text = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True
-    ).stdout.decode()
-    return " ".join(text.split())
 
 
 def media_files(root):

@@ -15,7 +15,7 @@ from testing.factories import book_visit
 NUL = "Smith\x00"
 
 
-def _refused(response):
+def assert_refused(response):
     assert response.status_code == 400
     page = response.content.decode()
     assert "The form contained a character Clinic cannot store (NUL)" in page
@@ -25,15 +25,15 @@ def _refused(response):
 
 def test_front_desk_searching_with_a_nul_byte_is_told_so(client_for, front_desk, patient_a):
     client = client_for(front_desk)
-    _refused(client.get(reverse("patients:list"), {"q": NUL}))
-    _refused(client.post(reverse("patients:list"), {"q": NUL}))
-    _refused(client.get(reverse("sessions:calendar"), {"q": NUL, "date": "2026-01-01"}))
+    assert_refused(client.get(reverse("patients:list"), {"q": NUL}))
+    assert_refused(client.post(reverse("patients:list"), {"q": NUL}))
+    assert_refused(client.get(reverse("sessions:calendar"), {"q": NUL, "date": "2026-01-01"}))
 
 
 def test_patient_changing_an_appointment_with_a_nul_byte_changes_nothing(client_for, patient_a, nurse):
     appointment = book_visit(patient_a, nurse, days_ahead=6)
     url = reverse("portal:appointment_change", args=[appointment.external_id])
-    page = _refused(client_for(patient_a.user).post(url, {"action": "cancel", "note": NUL}))
+    page = assert_refused(client_for(patient_a.user).post(url, {"action": "cancel", "note": NUL}))
     assert "Go back" in page
     appointment.refresh_from_db()
     assert appointment.status == Appointment.Status.SCHEDULED and not appointment.reschedule_requested_at
@@ -44,17 +44,17 @@ def test_staff_cancelling_with_a_nul_byte_in_the_reason_cancel_nothing(
 ):
     appointment = book_visit(patient_a, nurse, days_ahead=6)
     url = reverse("sessions:appointment_cancel", args=[patient_a.external_id, appointment.external_id])
-    _refused(client_for(front_desk).post(url, {"reason": NUL}))
+    assert_refused(client_for(front_desk).post(url, {"reason": NUL}))
     appointment.refresh_from_db()
     assert appointment.status == Appointment.Status.SCHEDULED
 
 
 def test_prescriber_signing_a_decision_with_a_nul_byte_signs_nothing(client_for, prescriber, patient_a):
     url = reverse("patients:screening", args=[patient_a.external_id])
-    _refused(client_for(prescriber).post(url, {"outcome": "declined", "note": NUL}))
+    assert_refused(client_for(prescriber).post(url, {"outcome": "declined", "note": NUL}))
     # In a field's name too, and in the address.
-    _refused(client_for(prescriber).post(url, {"outcome": "declined", "note": "No.", "x\x00": "1"}))
-    _refused(client_for(prescriber).get(url + "%00/"))
+    assert_refused(client_for(prescriber).post(url, {"outcome": "declined", "note": "No.", "x\x00": "1"}))
+    assert_refused(client_for(prescriber).get(url + "%00/"))
     assert not ScreeningDecision.objects.exists()
 
 

@@ -11,8 +11,6 @@ poisoned template, the PDFs (the HTML WeasyPrint reads, and the text pdftotext r
 e-mails. The raw payload must never appear; its escaped form must, where the text is shown.
 """
 
-import shutil
-import subprocess
 from datetime import timedelta
 
 import pytest
@@ -26,7 +24,6 @@ from django.utils import timezone
 from clinic import roles
 from clinic.models import ClinicSettings, User
 from clinic.tests.test_access import give_one_of_everything, project_urls, url_for
-from conftest import require_service
 from patients.models import ConsentDocument, Patient
 from patients.review import sign_consent
 from patients.services import invite_to_portal
@@ -34,6 +31,7 @@ from sessions.charting import steps
 from sessions.integration import followups, notes
 from sessions.models import CadssItem, IntegrationNote, NoteTemplate
 from sessions.scheduling.booking import dispatch_due
+from sessions.tests.test_records import pdf_text
 from testing.charting import charted_session
 from testing.factories import TEST_PASSWORD, PatientFactory
 
@@ -268,14 +266,6 @@ def weasyprint_input(monkeypatch):
 
     monkeypatch.setattr(weasyprint, "HTML", Recording)
     return seen
-
-
-def pdf_text(pdf):
-    require_service(
-        shutil.which("pdftotext") is not None, "pdftotext is not installed (apt-get install poppler-utils)"
-    )
-    out = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True)
-    return " ".join(out.stdout.decode().split())
 
 
 def test_every_pdf_prints_the_payload_as_text(client_for, nurse, prescriber, poisoned, weasyprint_input):
