@@ -79,7 +79,8 @@ def env_email(name, default_folder):
     """Email delivery from a URL.
 
     Unset: every message is written under default_folder and echoed to the console.
-    smtp://user:password@host:587 (STARTTLS), smtps://…:465 (TLS), console://, file:///path.
+    smtp://user:password@host:587 (STARTTLS), smtps://…:465 (TLS), console://, file:///path, and
+    smtp+plain://localhost:25 for a relay on this machine (no TLS, so only to a loopback address).
     """
     value = _raw(name)
     if value is None:
@@ -97,9 +98,10 @@ def env_email(name, default_folder):
             "EMAIL_BACKEND": "clinic.mail.FileAndConsoleBackend",
             "EMAIL_FILE_PATH": parts.path,
         }
-    if parts.scheme not in {"smtp", "smtps"}:
+    if parts.scheme not in {"smtp", "smtps", "smtp+plain"}:
         raise ImproperlyConfigured(
-            f"{name} must start with smtp://, smtps://, console:// or file://, got {parts.scheme!r}."
+            f"{name} must start with smtp://, smtps://, smtp+plain://, console:// or file://, "
+            f"got {parts.scheme!r}."
         )
     try:
         port = parts.port
@@ -116,13 +118,19 @@ def env_email(name, default_folder):
     except ValueError:
         raise ImproperlyConfigured(f"{name}: timeout must be a whole number of seconds.") from None
     ssl = parts.scheme == "smtps"
+    plain = parts.scheme == "smtp+plain"
+    if plain and parts.hostname not in {"localhost", "127.0.0.1", "::1"}:
+        raise ImproperlyConfigured(
+            f"{name}: smtp+plain:// sends without encryption, so only to a relay on this machine "
+            "(localhost, 127.0.0.1 or ::1); use smtp:// or smtps:// for another host."
+        )
     return {
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "EMAIL_HOST": parts.hostname,
-        "EMAIL_PORT": port or (465 if ssl else 587),
+        "EMAIL_PORT": port or (465 if ssl else 25 if plain else 587),
         "EMAIL_HOST_USER": unquote(parts.username or ""),
         "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
         "EMAIL_USE_SSL": ssl,
-        "EMAIL_USE_TLS": not ssl,
+        "EMAIL_USE_TLS": not ssl and not plain,
         "EMAIL_TIMEOUT": timeout,
     }

@@ -15,10 +15,11 @@ log = logging.getLogger(__name__)
 BROKER_DOWN = (OperationalError, OSError)
 
 
-def send_task(task, *args):
-    """``task.delay(*args)``; True if it was queued, False (and a warning) if the broker is down."""
+def send_task(task, *args, **options):
+    """``task.apply_async(args, **options)``; True if it was queued, False (and a warning) if the broker
+    is down."""
     try:
-        task.delay(*args)
+        task.apply_async(args, **options)
     except BROKER_DOWN as error:
         log.warning("broker unreachable, %s not queued (%s); a sweep sends it later", task.name, error)
         return False

@@ -221,6 +221,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
 }
+# Dispatchers a beat run of each kind may start when a backlog is due (clinic/outbox.py); the worker
+# needs at least this many threads or processes free.
+OUTBOX_DISPATCHERS = env_int("OUTBOX_DISPATCHERS", 2, minimum=1, maximum=16)
 SMS_BACKEND = env_str("SMS_BACKEND", "sessions.scheduling.sms.ConsoleBackend")
 
 # E-mail ----------------------------------------------------------------------------------------

@@ -119,6 +119,20 @@ def test_email_url_reads_smtp_with_tls(monkeypatch, tmp_path):
     assert (config["EMAIL_PORT"], config["EMAIL_USE_TLS"], config["EMAIL_USE_SSL"]) == (2525, True, False)
 
 
+def test_email_url_sends_without_tls_only_to_a_relay_on_this_machine(monkeypatch, tmp_path):
+    monkeypatch.setenv("EMAIL_URL", "smtp+plain://localhost")
+    config = env_email("EMAIL_URL", tmp_path)
+    assert (config["EMAIL_HOST"], config["EMAIL_PORT"], config["EMAIL_USE_TLS"], config["EMAIL_USE_SSL"]) == (
+        "localhost",
+        25,
+        False,
+        False,
+    )
+    monkeypatch.setenv("EMAIL_URL", "smtp+plain://mail.example.org:25")
+    with pytest.raises(ImproperlyConfigured, match="only to a relay on this machine"):
+        env_email("EMAIL_URL", tmp_path)
+
+
 def test_email_defaults_to_files_under_var(monkeypatch, tmp_path):
     monkeypatch.delenv("EMAIL_URL", raising=False)
     config = env_email("EMAIL_URL", tmp_path / "mail")
