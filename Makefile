@@ -16,7 +16,7 @@ SITE_URL ?= http://localhost:$(PORT)
 RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 TEST_PACKAGES := $(RUN_PACKAGES) poppler-utils chromium
 
-.PHONY: run test lint venv system-packages run-packages
+.PHONY: run test lint venv system-packages run-packages bench
 
 $(STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed ($(PYTHON))"; exit 1; }
@@ -52,3 +52,8 @@ lint: $(STAMP)
 test: system-packages lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
+
+# Every page, PDF and the message dispatch measured under gunicorn, on the database DATABASE_URL names
+# (fill it first with `manage.py generate_clinic`; README.md, "Performance"). BENCH_ARGS passes options.
+bench: run-packages $(STAMP)
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)

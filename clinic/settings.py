@@ -91,6 +91,9 @@ MIDDLEWARE = [
     # Last: it runs each patient-scoped change in one transaction with its audit row.
     "clinic.audit.trail.AuditMiddleware",
 ]
+# `make bench` (scripts/bench.py) reads each answer's query count and the worker's peak memory.
+if env_bool("BENCH_HEADERS", False):
+    MIDDLEWARE.insert(0, "clinic.bench.BenchHeadersMiddleware")
 # The audit trail names a patient by this model's external_id (clinic knows no patient model).
 AUDIT_PATIENT_MODEL = "patients.Patient"
 
