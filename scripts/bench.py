@@ -649,6 +649,7 @@ def _bench_dispatch(rows, worker_pool):
         except subprocess.TimeoutExpired:
             worker.kill()
         mail.shutdown()
+        mail.server_close()
     print(f"  (the worker's log: {worker_log})")
 
 
