@@ -283,9 +283,12 @@ class QueueEntry:
     waiting_for: list
 
 
-def screening_queue():
-    """Patients in screening and what each waits for."""
-    patients = list(Patient.objects.filter(status=Patient.Status.SCREENING))
+def screening_queue(patients=None):
+    """What each patient in screening waits for: those given (a page of the queue, in its order), or
+    all of them."""
+    if patients is None:
+        patients = Patient.objects.filter(status=Patient.Status.SCREENING)
+    patients = list(patients)
     sections = {}
     for section in IntakeSection.objects.filter(intake__patient__in=patients).select_related("intake"):
         sections.setdefault(section.intake.patient_id, {})[section.key] = section

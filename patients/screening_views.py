@@ -3,6 +3,7 @@
 import logging
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -39,6 +40,7 @@ from patients.review import (
 )
 
 log = logging.getLogger(__name__)
+QUEUE_PAGE_SIZE = 50
 
 
 def _section_or_404(key):
@@ -226,7 +228,14 @@ def consent_pdf(request, patient, signature_id):
 
 @staff_view(roles.VIEW_INTAKE)
 def work_queue(request):
-    return render(request, "patients/work_queue.html", {"entries": screening_queue()})
+    """Everyone in screening, a page at a time in name order; what each waits for is worked out for the
+    page shown only."""
+    page = Paginator(Patient.objects.filter(status=Patient.Status.SCREENING), QUEUE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request, "patients/work_queue.html", {"entries": screening_queue(page.object_list), "page": page}
+    )
 
 
 # Shared -----------------------------------------------------------------------------------------
