@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "assessments",
     "sessions.apps.TreatmentSessionsConfig",
     "portal",
+    "interop",
     "demo",
 ]
 
