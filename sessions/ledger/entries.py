@@ -138,9 +138,12 @@ def correct(entry, *, change_ml, by, reason):
     )
 
 
-def balance_by_lot():
-    """{lot: total mL} over every vial of each lot."""
-    return {row["lot"]: row["total"] for row in Vial.objects.values("lot").annotate(total=Sum("balance_ml"))}
+def lots_on_hand(limit):
+    """The first `limit` lots (by name) with some volume on hand over all their vials, as (lot, mL)
+    pairs, and how many such lots there are in all: summed by the database, so the page costs the
+    same however many lots the clinic has received over the years."""
+    lots = Vial.objects.values("lot").annotate(total=Sum("balance_ml")).filter(total__gt=0).order_by("lot")
+    return [(row["lot"], row["total"]) for row in lots[:limit]], lots.count()
 
 
 def replayed_balance(vial):

@@ -22,9 +22,9 @@ from clinic.models import ClinicSettings
 from patients.access import staff_view
 from sessions.ledger.entries import (
     LedgerError,
-    balance_by_lot,
     correct,
     count,
+    lots_on_hand,
     receive_vial,
     replayed_balance,
     waste,
@@ -36,6 +36,7 @@ from sessions.models import Vial
 log = logging.getLogger(__name__)
 
 VIALS_PER_PAGE = 50
+LOTS_SHOWN = 50
 PREVIEW_ROWS = 500
 SHOW = {
     "stock": "In stock (expired ones marked)",
@@ -60,11 +61,18 @@ def ledger(request):
     if show == "usable":
         vials = vials.filter(expiry__gte=today)
     page = Paginator(vials, VIALS_PER_PAGE).get_page(request.GET.get("page"))
-    lots = sorted((lot, cents(total)) for lot, total in balance_by_lot().items() if total > 0)
+    lots, lot_count = lots_on_hand(LOTS_SHOWN)
     return render(
         request,
         "sessions/ledger/ledger.html",
-        {"page": page, "show": show, "show_choices": SHOW.items(), "today": today, "lots": lots},
+        {
+            "page": page,
+            "show": show,
+            "show_choices": SHOW.items(),
+            "today": today,
+            "lots": [(lot, cents(total)) for lot, total in lots],
+            "more_lots": lot_count - len(lots),
+        },
     )
 
 

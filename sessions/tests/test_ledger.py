@@ -7,14 +7,15 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.urls import reverse
 
 from conftest import require_service
 from sessions.ledger.entries import (
     LedgerError,
     administer,
-    balance_by_lot,
     correct,
     count,
+    lots_on_hand,
     receive_vial,
     replayed_balance,
     waste,
@@ -132,7 +133,26 @@ def test_balances_add_up_per_lot(vial, nurse, patient_a):
         by=nurse,
     )
     administer(second, ml="2", patient=patient_a, by=nurse)
-    assert balance_by_lot() == {"K2611A": Decimal("18.00")}
+    assert lots_on_hand(10) == ([("K2611A", Decimal("18.00"))], 1)
+
+
+def test_the_ledger_lists_the_first_lots_on_hand_and_counts_the_rest(client_for, nurse):
+    from sessions.ledger import views
+
+    for number in range(views.LOTS_SHOWN + 2):
+        receive_vial(
+            lot=f"L{number:04d}",
+            expiry=date(2027, 6, 30),
+            concentration_mg_per_ml=50,
+            volume_ml="10",
+            supplier="Example Pharma",
+            invoice_number=f"INV-{number}",
+            by=nurse,
+        )
+    page = client_for(nurse).get(reverse("sessions:ledger")).content.decode()
+    assert "L0000" in page and f"L{views.LOTS_SHOWN - 1:04d}" in page
+    assert f"L{views.LOTS_SHOWN + 1:04d}" not in page.split("On hand by lot")[1]
+    assert "2 more lots on hand" in page
 
 
 @pytest.mark.services
