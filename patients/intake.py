@@ -331,8 +331,9 @@ def sections_of(patient):
     """{key: IntakeSection} for the patient's intake (one query)."""
     return {
         section.key: section
+        # With each user's patient record (or its absence), which says "entered by the patient".
         for section in IntakeSection.objects.filter(intake__patient=patient).select_related(
-            "entered_by", "verified_by"
+            "entered_by__patient_record", "verified_by__patient_record"
         )
     }
 
