@@ -140,3 +140,14 @@ def test_email_defaults_to_files_under_var(monkeypatch, tmp_path):
         "EMAIL_BACKEND": "clinic.mail.FileAndConsoleBackend",
         "EMAIL_FILE_PATH": str(tmp_path / "mail"),
     }
+
+
+@pytest.mark.django_db
+def test_postgresql_connections_run_without_jit():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"

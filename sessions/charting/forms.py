@@ -193,12 +193,11 @@ class OrderForm(StyledForm):
             if name in self.fields:
                 self.fields[name].widget.attrs["inputmode"] = "decimal"
         if "concentration" in self.fields:
-            stock = sorted(
-                set(
-                    Vial.objects.filter(expiry__gte=timezone.localdate(), balance_ml__gt=0).values_list(
-                        "concentration_mg_per_ml", flat=True
-                    )
-                )
+            stock = list(
+                Vial.objects.filter(expiry__gte=timezone.localdate(), balance_ml__gt=0)
+                .values_list("concentration_mg_per_ml", flat=True)
+                .distinct()
+                .order_by("concentration_mg_per_ml")
             )
             field = self.fields["concentration"]
             field.choices = [("", "No vial in stock" if not stock else "Choose")] + [
