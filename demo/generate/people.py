@@ -1,0 +1,176 @@
+"""The generated clinic's staff, rooms and names: a clinic group of 40 staff over three sites.
+
+Staff are made through the ORM (a few dozen rows) with the demo password and a vouched address, so a
+benchmark can sign in as any of them; patients are made in bulk by ``demo.generate.build``.
+"""
+
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+
+from clinic import roles
+from clinic.email_addresses import vouch_for_email
+from clinic.models import User
+from sessions.models import Room, WorkingHours
+
+GIVEN = [
+    "Alex",
+    "Avery",
+    "Blair",
+    "Casey",
+    "Dana",
+    "Drew",
+    "Eden",
+    "Emery",
+    "Finley",
+    "Gray",
+    "Harper",
+    "Hayden",
+    "Jamie",
+    "Jesse",
+    "Jordan",
+    "Kai",
+    "Kendall",
+    "Lane",
+    "Logan",
+    "Morgan",
+    "Noel",
+    "Oakley",
+    "Parker",
+    "Quinn",
+    "Reese",
+    "Riley",
+    "Rowan",
+    "Sage",
+    "Sawyer",
+    "Skyler",
+    "Taylor",
+    "Tatum",
+    "Toby",
+    "Val",
+    "Wren",
+    "Ari",
+    "Bailey",
+    "Cameron",
+    "Devon",
+    "Ellis",
+]
+FAMILY = [
+    "Abbott",
+    "Baxter",
+    "Carver",
+    "Dalton",
+    "Ellison",
+    "Fairbanks",
+    "Garrison",
+    "Holloway",
+    "Ingram",
+    "Jarvis",
+    "Keaton",
+    "Langley",
+    "Merritt",
+    "Norwood",
+    "Oakes",
+    "Prescott",
+    "Quimby",
+    "Radcliffe",
+    "Sterling",
+    "Thorne",
+    "Underwood",
+    "Vance",
+    "Whitfield",
+    "Yates",
+    "Ashby",
+    "Brandt",
+    "Colton",
+    "Dempsey",
+    "Easton",
+    "Fletcher",
+    "Goodwin",
+    "Hartley",
+    "Irving",
+    "Jennings",
+    "Kirkland",
+    "Lowell",
+    "Marsh",
+    "Nash",
+    "Osgood",
+    "Pryor",
+    "Redmond",
+    "Sutton",
+    "Tillman",
+    "Upton",
+    "Voss",
+    "Wexler",
+    "Yardley",
+    "Zeller",
+    "Bramble",
+    "Crane",
+    "Dunmore",
+    "Emberly",
+    "Fenwick",
+    "Gale",
+    "Hollis",
+    "Ives",
+    "Juniper",
+    "Kestrel",
+    "Lark",
+    "Mossley",
+]
+
+SITES = ("North", "Riverside", "South")
+#: (role, how many, credential, weekday hours) for the 40 staff the generator adds.
+STAFF_PLAN = (
+    (roles.PRESCRIBER, 8, "MD", (8, 17)),
+    (roles.NURSE, 14, "RN", (8, 18)),
+    (roles.THERAPIST, 12, "LCSW", (9, 17)),
+    (roles.FRONT_DESK, 5, "", (8, 18)),
+    (roles.ADMINISTRATOR, 1, "", (9, 17)),
+)
+EMAIL_DOMAIN = "example.test"
+
+
+def make_staff(password):
+    """The generated staff by role ({role: [user id, …]}), created once (a second run reuses them)."""
+    hashed = make_password(password)
+    by_role = {}
+    number = 0
+    for role, count, credential, (starts, ends) in STAFF_PLAN:
+        group = Group.objects.get(name=role)
+        ids = []
+        for index in range(count):
+            number += 1
+            email = f"{role.lower().replace(' ', '')}{index + 1:02d}@staff.{EMAIL_DOMAIN}"
+            user, created = User.objects.get_or_create(
+                email=email,
+                defaults={
+                    "first_name": GIVEN[(number * 7) % len(GIVEN)],
+                    "last_name": FAMILY[(number * 11) % len(FAMILY)],
+                    "credential": credential,
+                    "password": hashed,
+                    "is_staff": role == roles.ADMINISTRATOR,
+                },
+            )
+            if created:
+                user.groups.add(group)
+                vouch_for_email(user)
+                if role != roles.FRONT_DESK:
+                    WorkingHours.objects.bulk_create(
+                        WorkingHours(staff=user, weekday=day, starts=f"{starts}:00", ends=f"{ends}:00")
+                        for day in range(5)
+                    )
+            ids.append(user.pk)
+        by_role[role] = ids
+    return by_role
+
+
+def make_rooms():
+    """Treatment chairs and consulting rooms at each site: ({"chairs": [id…], "consult": [id…]})."""
+    chairs, consult = [], []
+    for site in SITES:
+        for number in range(1, 7):
+            chairs.append(
+                Room.objects.get_or_create(name=f"{site} chair {number}", defaults={"is_chair": True})[0].pk
+            )
+        for number in range(1, 4):
+            consult.append(Room.objects.get_or_create(name=f"{site} consult {number}")[0].pk)
+    return {"chairs": chairs, "consult": consult}
