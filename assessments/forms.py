@@ -130,3 +130,45 @@ class AcknowledgeAlertForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="e.g. Called the patient, safety plan reviewed, no current intent; next visit Friday.",
     )
+
+
+class OutcomeFilterForm(forms.Form):
+    """The Outcomes page's filters, read from the query string; every field may be left empty."""
+
+    min_followups = forms.IntegerField(
+        label="Later scores at least", min_value=1, max_value=52, required=False
+    )
+    baseline_from = forms.DateField(
+        label="Baseline from",
+        required=False,
+        validators=[plausible_date],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    baseline_to = forms.DateField(
+        label="Baseline to",
+        required=False,
+        validators=[plausible_date],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    site = forms.ChoiceField(label="Site", required=False)
+
+    def __init__(self, data, *, default_min_followups, sites=None):
+        super().__init__(data)
+        self.default_min_followups = default_min_followups
+        if sites is None:
+            del self.fields["site"]
+        else:
+            self.fields["site"].choices = [("", "All sites"), *sites]
+
+    def clean_min_followups(self):
+        value = self.cleaned_data["min_followups"]
+        return self.default_min_followups if value is None else value
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("baseline_from"), cleaned.get("baseline_to")
+        if start and end and end < start:
+            self.add_error("baseline_to", "The end date is before the start date.")
+        if not cleaned.get("site"):
+            cleaned["site"] = None
+        return cleaned

@@ -1,8 +1,6 @@
-"""Measurement-based care: load instruments, assign, submit and score, alert, and outcomes."""
+"""Measurement-based care: load instruments, assign, submit and score, alert (outcomes: outcomes.py)."""
 
 import logging
-from collections import defaultdict
-from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -16,7 +14,6 @@ from assessments.models import (
     RiskAlert,
 )
 from assessments.signals import assignment_closed
-from patients.models import Patient
 
 log = logging.getLogger(__name__)
 
@@ -187,126 +184,6 @@ def acknowledge_alert(alert, user, note):
         acknowledged_at=timezone.now(), acknowledged_by=user, acknowledgement_note=note
     )
     return bool(updated)
-
-
-# Outcomes ----------------------------------------------------------------------------------------
-
-
-@dataclass
-class InstrumentCourse:
-    """One patient's scores on one instrument, oldest first, with what they say against baseline."""
-
-    instrument: Instrument
-    definition: dict
-    responses: list = field(default_factory=list)
-
-    @property
-    def baseline(self):
-        marked = [r for r in self.responses if r.is_baseline]
-        return (marked or self.responses or [None])[0]
-
-    @property
-    def follow_ups(self):
-        baseline = self.baseline
-        return [r for r in self.responses if baseline and r.completed_at > baseline.completed_at]
-
-    @property
-    def latest(self):
-        return self.responses[-1] if self.responses else None
-
-    @property
-    def change(self):
-        if not self.follow_ups:
-            return None
-        return scoring.change_from_baseline(self.baseline.total, self.latest.total)
-
-    @property
-    def responded(self):
-        if not self.follow_ups:
-            return None
-        return scoring.is_response(self.definition, self.baseline.total, self.latest.total)
-
-    @property
-    def remitted(self):
-        if not self.follow_ups:
-            return None
-        return scoring.is_remission(self.definition, self.latest.total)
-
-    def rows(self):
-        """Each response with its change from baseline, for tables."""
-        baseline = self.baseline
-        for response in self.responses:
-            change = None
-            if baseline and response is not baseline and response.completed_at > baseline.completed_at:
-                change = scoring.change_from_baseline(baseline.total, response.total)
-            yield {"response": response, "is_baseline": response is baseline, "change": change}
-
-
-def courses(responses):
-    """Group responses (any patient's; ordered oldest first) into InstrumentCourse per patient and
-    instrument. The latest version's definition decides bands and outcome rules."""
-    grouped = defaultdict(dict)
-    for response in responses:
-        instrument = response.version.instrument
-        course = grouped[response.patient_id].get(instrument.code)
-        if course is None:
-            course = grouped[response.patient_id][instrument.code] = InstrumentCourse(
-                instrument, response.version.definition
-            )
-        course.responses.append(response)
-        course.definition = response.version.definition
-    return grouped
-
-
-def patient_courses(patient):
-    responses = (
-        AssessmentResponse.objects.filter(patient=patient)
-        .select_related("version__instrument", "entered_by")
-        .order_by("completed_at", "pk")
-    )
-    return sorted(courses(responses).get(patient.pk, {}).values(), key=lambda c: c.instrument.code)
-
-
-@dataclass
-class OutcomeRow:
-    instrument: str
-    route: str
-    patients: int = 0
-    responded: int = 0
-    remitted: int = 0
-    remission_defined: bool = True
-
-    @property
-    def response_rate(self):
-        return round(100 * self.responded / self.patients) if self.patients else None
-
-    @property
-    def remission_rate(self):
-        if not self.patients or not self.remission_defined:
-            return None
-        return round(100 * self.remitted / self.patients)
-
-
-def clinic_outcomes(min_followups):
-    """Among patients with a baseline and at least `min_followups` later scores on an instrument,
-    how many responded and remitted, by instrument and planned treatment route."""
-    responses = AssessmentResponse.objects.select_related("version__instrument", "patient").order_by(
-        "completed_at", "pk"
-    )
-    route_label = dict(Patient.Route.choices)
-    rows = {}
-    for patient_courses_ in courses(responses).values():
-        for code, course in patient_courses_.items():
-            if not course.definition.get("outcomes") or len(course.follow_ups) < min_followups:
-                continue
-            route = route_label.get(course.baseline.patient.treatment_route, "Not decided yet")
-            for key in ((code, route), (code, "All routes")):
-                row = rows.setdefault(key, OutcomeRow(*key))
-                row.patients += 1
-                row.responded += bool(course.responded)
-                row.remitted += bool(course.remitted)
-                row.remission_defined = course.remitted is not None
-    return sorted(rows.values(), key=lambda row: (row.instrument, row.route != "All routes", row.route))
 
 
 def withdraw(assignment, *, by):

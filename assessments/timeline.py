@@ -13,7 +13,11 @@ from patients.timeline import ALERT, SCORE, TimelineEntry, alert_state, source, 
 
 @source(SCORE, roles.VIEW_RESPONSES)
 def responses(patient, ids, user):
-    responses = AssessmentResponse.objects.filter(patient=patient).select_related("version__instrument")
+    responses = (
+        AssessmentResponse.objects.filter(patient=patient)
+        .select_related("version__instrument")
+        .defer("version__definition", "answers")
+    )
     for response in responses:
         band = f" ({response.band})" if response.band else ""
         yield TimelineEntry(
@@ -46,7 +50,11 @@ def missed_questionnaires(patient, ids, user):
 
 @source(ALERT, roles.VIEW_ALERTS)
 def risk_alerts(patient, ids, user):
-    alerts = RiskAlert.objects.filter(patient=patient).select_related("response__version__instrument")
+    alerts = (
+        RiskAlert.objects.filter(patient=patient)
+        .select_related("response__version__instrument")
+        .defer("response__version__definition", "response__answers")
+    )
     for alert in alerts:
         detail = f"from {alert.response.version.instrument.code}"
         if alert.acknowledged_at:

@@ -9,8 +9,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from assessments import scoring
-from assessments.forms import AcknowledgeAlertForm, AssignForm, QuestionnaireForm, field_name
+from assessments.forms import (
+    AcknowledgeAlertForm,
+    AssignForm,
+    OutcomeFilterForm,
+    QuestionnaireForm,
+    field_name,
+)
 from assessments.models import AssessmentResponse, AssessmentSettings, QuestionnaireAssignment
+from assessments.outcomes import clinic_outcomes, patient_courses, site_source
 from assessments.reports import course_chart, progress_report_pdf
 from assessments.services import (
     CLOSED_MESSAGE,
@@ -18,10 +25,8 @@ from assessments.services import (
     QuestionnaireClosed,
     acknowledge_alert,
     assign,
-    clinic_outcomes,
     current_version_for,
     current_versions,
-    patient_courses,
     save_draft,
     submit_response,
     withdraw,
@@ -34,17 +39,32 @@ from patients.access import patient_view, staff_view
 
 # Staff: a patient's measures --------------------------------------------------------------------
 
+TABLE_ROWS = 12
+
 
 @staff_view(roles.VIEW_RESPONSES)
 def patient_measures(request, patient):
     courses = patient_courses(patient)
     versions = current_versions()
+    # A long course's table shows its baseline and latest scores unless all are asked for
+    # (?all=PHQ-9): the page stays the same size however long the patient has been treated.
+    expanded = request.GET.get("all", "")
     return render(
         request,
         "assessments/patient_measures.html",
         {
             "patient": patient,
-            "courses": [(course, course_chart(course)) for course in courses],
+            "courses": [
+                (
+                    course,
+                    course_chart(course),
+                    list(course.rows())
+                    if course.instrument.code == expanded
+                    else course.recent_rows(TABLE_ROWS),
+                )
+                for course in courses
+            ],
+            "table_rows": TABLE_ROWS,
             "pending": patient.assignments.filter(status=QuestionnaireAssignment.Status.PENDING)
             .select_related("version__instrument", "assigned_by")
             .annotate(sent_notices=Count("notices", filter=Q(notices__status=OutboxMessage.Status.SENT)))
@@ -52,7 +72,9 @@ def patient_measures(request, patient):
             "missed": patient.assignments.filter(status=QuestionnaireAssignment.Status.EXPIRED)
             .select_related("version__instrument")
             .order_by("-expires_at")[:20],
-            "alerts": patient.risk_alerts.select_related("response__version__instrument", "acknowledged_by"),
+            "alerts": patient.risk_alerts.select_related(
+                "response__version__instrument", "acknowledged_by"
+            ).defer("response__version__definition", "response__answers"),
             "versions": versions,
             "assign_form": AssignForm(versions),
             "can_give": request.user.has_perm(roles.ADD_RESPONSE),
@@ -236,13 +258,27 @@ def alert_list(request):
 
 @staff_view(roles.VIEW_OUTCOMES)
 def outcomes(request):
-    settings_ = AssessmentSettings.load()
-    try:
-        minimum = max(1, min(52, int(request.GET.get("min_followups", settings_.outcome_min_followups))))
-    except ValueError:
-        minimum = settings_.outcome_min_followups
+    """Clinic-wide response and remission counts, filtered by follow-ups, baseline dates and site.
+    A filter that cannot be read is refused (400) with its message beside the field."""
+    sites = site_source()
+    form = OutcomeFilterForm(
+        request.GET,
+        default_min_followups=AssessmentSettings.load().outcome_min_followups,
+        sites=sites.choices() if sites else None,
+    )
+    if not form.is_valid():
+        return render(request, "assessments/outcomes.html", {"form": form, "rows": None}, status=400)
+    filters = form.cleaned_data
+    rows = clinic_outcomes(
+        filters["min_followups"],
+        baseline_from=filters["baseline_from"],
+        baseline_to=filters["baseline_to"],
+        site=filters.get("site"),
+    )
     return render(
-        request, "assessments/outcomes.html", {"rows": clinic_outcomes(minimum), "minimum": minimum}
+        request,
+        "assessments/outcomes.html",
+        {"form": form, "rows": rows, "minimum": filters["min_followups"], "filters": filters},
     )
 
 

@@ -62,7 +62,21 @@ class Box:
     def hits_segment(self, a: tuple[float, float], b: tuple[float, float]) -> bool:
         """Whether the segment a-b passes through the box (sampled every ~2px)."""
         steps = max(1, int(math.hypot(b[0] - a[0], b[1] - a[1]) / 2))
-        for i in range(steps + 1):
+        # Only the samples whose index can fall inside the box are tested (one spare on each side
+        # absorbs rounding), so a long line costs as much as a short one and the answer is unchanged.
+        first, last = 0, steps
+        for start, delta, low, high in (
+            (a[0], b[0] - a[0], self.x0, self.x1),
+            (a[1], b[1] - a[1], self.y0, self.y1),
+        ):
+            if delta == 0:
+                if not low <= start <= high:
+                    return False
+                continue
+            lo_t, hi_t = sorted(((low - start) / delta * steps, (high - start) / delta * steps))
+            first = max(first, math.floor(lo_t) - 1)
+            last = min(last, math.ceil(hi_t) + 1)
+        for i in range(first, last + 1):
             x = a[0] + (b[0] - a[0]) * i / steps
             y = a[1] + (b[1] - a[1]) * i / steps
             if self.x0 <= x <= self.x1 and self.y0 <= y <= self.y1:

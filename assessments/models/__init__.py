@@ -6,12 +6,14 @@ from assessments.models.measures import (
     QuestionnaireAssignment,
     RiskAlert,
 )
+from assessments.models.outcomes import OutcomeCourse
 
 __all__ = [
     "AssessmentResponse",
     "AssessmentSettings",
     "Instrument",
     "InstrumentVersion",
+    "OutcomeCourse",
     "QuestionnaireAssignment",
     "RiskAlert",
 ]

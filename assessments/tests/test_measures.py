@@ -13,13 +13,8 @@ from django.utils import timezone
 
 from assessments.forms import field_name
 from assessments.models import AssessmentResponse, Instrument, QuestionnaireAssignment, RiskAlert
-from assessments.services import (
-    assign,
-    clinic_outcomes,
-    current_version_for,
-    patient_courses,
-    submit_response,
-)
+from assessments.outcomes import clinic_outcomes, patient_courses
+from assessments.services import assign, current_version_for, submit_response
 from conftest import require_service
 from testing.factories import PatientFactory
 
@@ -334,7 +329,8 @@ def _course(patient, nurse, totals, code="PHQ-9", start=date(2026, 3, 2)):
         moment = timezone.make_aware(
             timezone.datetime.combine(start + timedelta(weeks=week), timezone.datetime.min.time())
         )
-        AssessmentResponse.objects.filter(pk=response.pk).update(completed_at=moment)
+        response.completed_at = moment
+        response.save(update_fields=["completed_at"])
 
 
 def test_outcomes_show_change_response_and_remission(client_for, nurse, patient_a):
