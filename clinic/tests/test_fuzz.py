@@ -143,6 +143,10 @@ QUERY_PARAMETERS = [
     "s",
     "session",
     "appointment",
+    "baseline_from",
+    "baseline_to",
+    "site",
+    "all",
 ]
 QUERIES = [
     dict.fromkeys(QUERY_PARAMETERS, BAD_CHOICE) | {"date": IMPOSSIBLE_DATES[0], "page": "-1"},

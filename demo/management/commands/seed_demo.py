@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from assessments.models import AssessmentResponse, QuestionnaireAssignment, RiskAlert
+from assessments.outcomes import refresh_outcome_courses
 from assessments.services import assign, current_version_for, submit_response
 from clinic import roles
 from clinic.email_addresses import vouch_for_email
@@ -321,6 +322,8 @@ class Command(BaseCommand):
             self._screening()
             self._schedule()
             self._sessions()
+            # The demo back-dates its scores with update(), which the outcome summaries never see.
+            refresh_outcome_courses()
         self.print_logins()
 
     def _clinic(self):
