@@ -1,8 +1,9 @@
 """The sessions layer's entries on the patient timeline (patients/timeline.py): appointments, charts,
 session alerts, integration notes and the messages sent. Registered when the sessions AppConfig is ready.
-Messages say that something was sent, never what it said."""
+Messages say that something was sent, never what it said. Addresses are reverse_lazy(): the timeline
+shows a page of a chart that may hold hundreds of entries, and only that page's are worked out."""
 
-from django.urls import reverse
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -21,7 +22,8 @@ from sessions.models import (
 @source(SESSION, roles.VIEW_APPOINTMENTS)
 def appointments(patient, ids, user):
     now = timezone.now()
-    for visit in patient.appointments.select_related("appointment_type", "clinician").order_by("-start"):
+    visits = patient.appointments.select_related("appointment_type", "clinician").order_by("-start")
+    for visit in visits:
         state = visit.get_status_display()
         if visit.is_open and visit.start > now:
             state = f"Upcoming · {state}"
@@ -33,7 +35,7 @@ def appointments(patient, ids, user):
             at=visit.start,
             summary=f"{visit.appointment_type} appointment",
             detail=detail,
-            url=reverse("sessions:appointment", kwargs={**ids, "appointment_id": visit.external_id}),
+            url=reverse_lazy("sessions:appointment", kwargs={**ids, "appointment_id": visit.external_id}),
             state=state,
             state_class=f"appt-{visit.status}",
         )
@@ -61,7 +63,7 @@ def charts(patient, ids, user):
             at=session.discharged_at or session.started_at,
             summary=f"{session.get_route_display()} session charted: {_dose(session)}",
             detail="discharged" if session.discharged_at else "",
-            url=reverse("sessions:chart", kwargs={**ids, "session_id": session.external_id}),
+            url=reverse_lazy("sessions:chart", kwargs={**ids, "session_id": session.external_id}),
             state=session.get_status_display(),
             state_class="text-bg-success" if session.is_locked else "text-bg-warning",
         )
@@ -89,7 +91,7 @@ def notes(patient, ids, user):
             at=note.created_at,
             summary=summary,
             detail=detail,
-            url=reverse("integration:note", kwargs={**ids, "note_id": note.external_id}),
+            url=reverse_lazy("integration:note", kwargs={**ids, "note_id": note.external_id}),
             state=note.get_status_display(),
             state_class="text-bg-success" if note.is_locked else "text-bg-warning",
         )
@@ -107,7 +109,7 @@ def session_alerts(patient, ids, user):
             at=alert.raised_at,
             summary=f"Session alert: {alert.message}",
             detail=detail,
-            url=reverse("sessions:chart", kwargs={**ids, "session_id": alert.session.external_id}),
+            url=reverse_lazy("sessions:chart", kwargs={**ids, "session_id": alert.session.external_id}),
             **alert_state(alert),
         )
 
@@ -125,7 +127,7 @@ def reminders(patient, ids, user):
             at=reminder.sent_at,
             summary=f"Appointment reminder {how}",
             detail=f"for the {visit.appointment_type} appointment of {when(visit.start)}",
-            url=reverse("sessions:appointment", kwargs={**ids, "appointment_id": visit.external_id}),
+            url=reverse_lazy("sessions:appointment", kwargs={**ids, "appointment_id": visit.external_id}),
         )
 
 
@@ -134,6 +136,8 @@ def questionnaire_emails(patient, ids, user):
     notices = QuestionnaireNotice.objects.filter(
         assignment__patient=patient, status=QuestionnaireNotice.Status.SENT, sent_at__isnull=False
     ).select_related("assignment__version__instrument")
+    # Only the instrument's code: a version's definition (its whole questionnaire) is not read per e-mail.
+    notices = notices.only("number", "sent_at", "assignment__version__instrument__code")
     named = user.has_perm(roles.VIEW_RESPONSES)
     for notice in notices:
         what = "Questionnaire invitation" if notice.number == 0 else f"Questionnaire reminder {notice.number}"

@@ -196,9 +196,14 @@ class Patient(ExternalIdModel):
 
     @property
     def sortable_name(self):
-        name = f"{self.legal_family_name}, {self.legal_given_name}"
-        if self.preferred_name and self.preferred_name != self.legal_given_name:
-            name += f" ({self.preferred_name})"
+        return self.sortable_name_of(self.legal_family_name, self.legal_given_name, self.preferred_name)
+
+    @staticmethod
+    def sortable_name_of(family_name, given_name, preferred_name=""):
+        """ "Family, Given (Preferred)": also for pages that read the names without the whole record."""
+        name = f"{family_name}, {given_name}"
+        if preferred_name and preferred_name != given_name:
+            name += f" ({preferred_name})"
         return name
 
     @property

@@ -186,6 +186,25 @@ def test_search_uses_the_trigram_index_on_postgresql(amelie):
     assert [p.legal_given_name for p in query] == ["Amélie"]
 
 
+def test_search_by_part_of_a_phone_number_uses_its_trigram_index_on_postgresql(amelie):
+    require_service(
+        connection.vendor == "postgresql", "the trigram index needs PostgreSQL (set DATABASE_URL)"
+    )
+    query = search_patients(Patient.objects.all(), "010-77")
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "patients_patient_phone_digits_trgm" in plan, plan
+    assert [p.legal_given_name for p in query] == ["Amélie"]
+
+
+def test_front_desk_finds_a_patient_by_the_middle_of_her_phone_number(amelie):
+    assert list(search_patients(Patient.objects.all(), "(010) 77")) == [amelie]
+    assert list(search_patients(Patient.objects.all(), "788")) == [amelie]
+
+
 def test_search_on_sqlite_matches_the_folded_column_not_sqlites_ascii_only_case_folding(amelie):
     if connection.vendor != "sqlite":
         pytest.skip("the suite runs on PostgreSQL: see the trigram test above")

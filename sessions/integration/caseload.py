@@ -1,4 +1,5 @@
-"""A clinician's caseload: their patients with what needs doing, in five queries whatever its size.
+"""A clinician's caseload: their patients with what needs doing, a page at a time, in a
+fixed number of queries whatever its size.
 
 Who is on a clinician's caseload (one definition for therapists and prescribers alike, since every
 criterion is something the user did themselves): a patient is theirs when, in the last
@@ -12,22 +13,33 @@ CASELOAD_DAYS or from now on,
 and, whatever its age, while the user has an unsigned (draft) integration note for the patient, so
 a note that still needs signing never drops off the list. A therapist meets the first two in
 practice, a prescriber the first, third and fourth (and the second when they write notes).
+
+Who is on it is a UNION of simple id queries, each served by an index on the user's column: an
+OR of four correlated EXISTS was misestimated by PostgreSQL (18,758 rows expected for 861) and the
+estimate alone made it spend a second compiling the query (JIT). The order (open alerts, overdue
+notes, name) is applied by the database, so only one page of patients is read and only that page's
+last and next visits and scores are looked up; open alerts and unsigned notes are few, and are counted
+once for the whole caseload.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, F, OuterRef, Q, Subquery, Window
-from django.db.models.functions import RowNumber
+from django.core.paginator import Paginator
+from django.db.models import Case, F, IntegerField, OuterRef, Q, Subquery, Value, When, Window
+from django.db.models.functions import Lower, RowNumber
 from django.utils import timezone
 
-from assessments.models import AssessmentResponse
+from assessments.models import AssessmentResponse, InstrumentVersion
 from patients import alerts
 from patients.models import Patient
 from sessions.models import Appointment, IntegrationNote, TreatmentPlan, TreatmentSession
 
 CASELOAD_DAYS = 180
+
+#: Patients on one page of the caseload.
+CASELOAD_PAGE_SIZE = 50
 
 #: An unsigned note older than this is overdue (highlighted, and sorted up the list).
 NOTE_SIGN_WITHIN = timedelta(hours=24)
@@ -90,44 +102,105 @@ class CaseloadRow:
     scores: list = field(default_factory=list)
     open_alerts: int = 0
 
-    @property
-    def sort_key(self):
-        patient = self.patient
-        return (
-            -self.open_alerts,
-            -self.overdue_notes,
-            patient.legal_family_name.casefold(),
-            patient.legal_given_name.casefold(),
-            patient.pk,
-        )
+
+#: The caseload's order: open alerts first, then overdue unsigned notes, then by name (the id last, so
+#: that pages never overlap between two patients of the same name).
+CASELOAD_ORDER = (
+    F("open_alert_count").desc(),
+    F("overdue_note_count").desc(),
+    Lower("legal_family_name"),
+    Lower("legal_given_name"),
+    "pk",
+)
 
 
-def caseload_patients(user, now=None):
-    """The patients on `user`'s caseload (see the module docstring), as one query."""
+def caseload_patient_ids(user, now=None):
+    """The ids of the patients on `user`'s caseload (see the module docstring), as one UNION query."""
     now = now or timezone.now()
     since = now - timedelta(days=CASELOAD_DAYS)
-    patient = OuterRef("pk")
-    appointments = Appointment.objects.filter(patient=patient, clinician=user, start__gte=since).exclude(
-        status=Appointment.Status.CANCELLED
+    ids = [
+        Appointment.objects.filter(clinician=user, start__gte=since).exclude(
+            status=Appointment.Status.CANCELLED
+        ),
+        # Two parts rather than an OR, so that each is one index scan.
+        IntegrationNote.objects.filter(author=user, created_at__gte=since),
+        IntegrationNote.objects.filter(author=user, status=IntegrationNote.Status.DRAFT),
+        TreatmentPlan.objects.filter(prescribed_by=user, created_at__gte=since),
+        TreatmentSession.objects.filter(started_at__gte=since).filter(
+            Q(ordered_by=user) | Q(prescriber_signed_by=user)
+        ),
+    ]
+    ids = [queryset.order_by().values("patient_id") for queryset in ids]
+    return ids[0].union(*ids[1:])
+
+
+def _ranked(counts):
+    """An expression that is ``counts[patient id]`` (0 for a patient not in it). Open alerts and overdue
+    notes are few, so they are counted once for the whole caseload and the database sorts by these
+    constants: a correlated count per patient made PostgreSQL's cost estimate cross its JIT threshold."""
+    whens = [When(pk=patient_id, then=Value(count)) for patient_id, count in counts.items() if count]
+    if not whens:
+        return Value(0, output_field=IntegerField())
+    return Case(*whens, default=Value(0), output_field=IntegerField())
+
+
+def caseload_queryset(user, now=None):
+    """The caseload's patients in its order, each with what the order needs: ``open_alert_count``,
+    ``overdue_note_count`` and ``unsigned_note_count`` (the user's own drafts)."""
+    return _caseload(user, now or timezone.now())[0]
+
+
+def _caseload(user, now):
+    """``(the caseload_queryset, how many patients it has)``."""
+    # The ids as a list, sorted (the primary key index is read in its order): joined with the UNION,
+    # PostgreSQL read every patient to sort a caseload of a few hundred.
+    ids = sorted(row["patient_id"] for row in caseload_patient_ids(user, now))
+    unsigned, overdue = Counter(), Counter()
+    # Every patient with a draft of the user's is on the caseload: no need to filter by it.
+    drafts = IntegrationNote.objects.filter(author=user, status=IntegrationNote.Status.DRAFT)
+    for patient_id, created_at in drafts.values_list("patient_id", "created_at"):
+        unsigned[patient_id] += 1
+        overdue[patient_id] += now - created_at > NOTE_SIGN_WITHIN
+    patients = (
+        Patient.objects.filter(pk__in=ids)
+        .annotate(
+            # The UNION again rather than the list: two lists of a thousand ids cost more to send.
+            open_alert_count=_ranked(alerts.open_counts(caseload_patient_ids(user, now))),
+            overdue_note_count=_ranked(overdue),
+            unsigned_note_count=_ranked(unsigned),
+        )
+        .order_by(*CASELOAD_ORDER)
     )
-    notes = IntegrationNote.objects.filter(patient=patient, author=user).filter(
-        Q(created_at__gte=since) | Q(status=IntegrationNote.Status.DRAFT)
-    )
-    plans = TreatmentPlan.objects.filter(patient=patient, prescribed_by=user, created_at__gte=since)
-    sessions = TreatmentSession.objects.filter(patient=patient, started_at__gte=since).filter(
-        Q(ordered_by=user) | Q(prescriber_signed_by=user)
-    )
-    return Patient.objects.filter(Exists(appointments) | Exists(notes) | Exists(plans) | Exists(sessions))
+    return patients, len(ids)
+
+
+def caseload_page(user, number=1, now=None, per_page=CASELOAD_PAGE_SIZE):
+    """One page of `user`'s caseload: a Paginator page whose ``object_list`` is its CaseloadRows (an
+    out-of-range or malformed number gives the nearest page, as Paginator.get_page does)."""
+    now = now or timezone.now()
+    patients, total = _caseload(user, now)
+    paginator = Paginator(patients, per_page)
+    paginator.count = total  # known already: no COUNT query
+    page = paginator.get_page(number)
+    page.object_list = _rows(list(page.object_list), now)
+    return page
+
+
+def build_caseload(user, now=None):
+    """Every row of `user`'s caseload in its order (the page shows CASELOAD_PAGE_SIZE at a time)."""
+    now = now or timezone.now()
+    return _rows(list(caseload_queryset(user, now)), now)
 
 
 def _first(queryset, value):
     return Subquery(queryset.values(value)[:1])
 
 
-def build_caseload(user, now=None):
-    """One row per patient on `user`'s caseload, sorted: open alerts first, then overdue unsigned
-    notes, then by name."""
-    now = now or timezone.now()
+def _rows(patients, now):
+    """The rows of the given (ordered) patients: their last and next visits in one query, their latest
+    scores in two."""
+    if not patients:
+        return []
     patient = OuterRef("pk")
     last_visit = Appointment.objects.filter(
         patient=patient, status=Appointment.Status.COMPLETED, start__lte=now
@@ -136,8 +209,9 @@ def build_caseload(user, now=None):
         "-discharged_at"
     )
     next_visit = Appointment.objects.upcoming(now).filter(patient=patient)
-    patients = list(
-        caseload_patients(user, now).annotate(
+    visits = (
+        Patient.objects.filter(pk__in=[p.pk for p in patients])
+        .annotate(
             last_visit_at=_first(last_visit, "start"),
             last_visit_type=_first(last_visit, "appointment_type__name"),
             last_chart_at=_first(last_chart, "discharged_at"),
@@ -145,48 +219,49 @@ def build_caseload(user, now=None):
             next_visit_at=_first(next_visit, "start"),
             next_visit_type=_first(next_visit, "appointment_type__name"),
         )
+        .order_by()
+        .values(
+            "pk",
+            "last_visit_at",
+            "last_visit_type",
+            "last_chart_at",
+            "last_chart_route",
+            "next_visit_at",
+            "next_visit_type",
+        )
     )
-    if not patients:
-        return []
-    ids = [p.pk for p in patients]
-    rows = {p.pk: _row(p) for p in patients}
-
-    drafts = IntegrationNote.objects.filter(
-        author=user, status=IntegrationNote.Status.DRAFT, patient_id__in=ids
-    ).values_list("patient_id", "created_at")
-    for patient_id, created_at in drafts:
-        rows[patient_id].unsigned_notes += 1
-        rows[patient_id].overdue_notes += now - created_at > NOTE_SIGN_WITHIN
-
-    for patient_id, count in alerts.open_counts(ids).items():
-        rows[patient_id].open_alerts = count
-
-    for patient_id, scores in _latest_scores(ids).items():
-        rows[patient_id].scores = scores
-
-    return sorted(rows.values(), key=lambda row: row.sort_key)
+    visits = {found["pk"]: found for found in visits}
+    scores = _latest_scores([p.pk for p in patients])
+    return [_row(p, visits[p.pk], scores.get(p.pk, [])) for p in patients]
 
 
-def _row(patient):
-    row = CaseloadRow(patient=patient)
-    chart_label = dict(TreatmentSession.Route.choices).get(patient.last_chart_route, "")
+def _row(patient, visits, scores):
+    row = CaseloadRow(
+        patient=patient,
+        unsigned_notes=patient.unsigned_note_count,
+        overdue_notes=patient.overdue_note_count,
+        open_alerts=patient.open_alert_count,
+        scores=scores,
+    )
+    chart_label = dict(TreatmentSession.Route.choices).get(visits["last_chart_route"], "")
     last = [
         (at, label)
         for at, label in (
-            (patient.last_visit_at, patient.last_visit_type),
-            (patient.last_chart_at, chart_label),
+            (visits["last_visit_at"], visits["last_visit_type"]),
+            (visits["last_chart_at"], chart_label),
         )
         if at is not None
     ]
     if last:
         row.last_session_at, row.last_session_label = max(last, key=lambda pair: pair[0])
-    row.next_visit_at, row.next_visit_label = patient.next_visit_at, patient.next_visit_type or ""
+    row.next_visit_at, row.next_visit_label = visits["next_visit_at"], visits["next_visit_type"] or ""
     return row
 
 
 def _latest_scores(patient_ids):
     """Per patient, the latest score on each instrument with its direction against the one before:
-    one query, ranked in the database so that only two responses per instrument come back."""
+    ranked in the database so that only two responses per instrument come back, and each instrument
+    version's definition read once (not once per response) to know which way is better."""
     ranked = (
         AssessmentResponse.objects.filter(patient_id__in=patient_ids)
         .annotate(
@@ -194,29 +269,32 @@ def _latest_scores(patient_ids):
                 RowNumber(),
                 partition_by=[F("patient_id"), F("version__instrument_id")],
                 order_by=[F("completed_at").desc(), F("pk").desc()],
-            )
+            ),
+            code=F("version__instrument__code"),
         )
         .filter(rank__lte=2)
-        .select_related("version__instrument")
-        .order_by("patient_id", "version__instrument__code", "rank")
+        .order_by("patient_id", "code", "rank")
+        .values_list("patient_id", "code", "version_id", "total", "band", "completed_at")
     )
     pairs = defaultdict(list)
-    for response in ranked:
-        pairs[(response.patient_id, response.version.instrument.code)].append(response)
+    for patient_id, code, version_id, total, band, completed_at in ranked:
+        pairs[(patient_id, code)].append((version_id, total, band, completed_at))
+    # Which way is better, read from each version's definition in the database: not the definition
+    # itself (a whole questionnaire), and once per version rather than once per response.
+    lower_better = dict(
+        InstrumentVersion.objects.filter(pk__in={latest[0] for latest, *_ in pairs.values()})
+        .order_by()
+        .values_list("pk", "definition__outcomes__lower_is_better")
+    )
     scores = defaultdict(list)
-    for (patient_id, code), (latest, *earlier) in pairs.items():
+    for (patient_id, code), ((version_id, total, band, completed_at), *earlier) in pairs.items():
         direction = None
         if earlier:
+            # Without a word on it (CADSS has no outcomes), lower is better: see lower_is_better().
             direction = direction_of_change(
-                earlier[0].total, latest.total, lower_better=lower_is_better(latest.version.definition)
+                earlier[0][1], total, lower_better=lower_better[version_id] is not False
             )
         scores[patient_id].append(
-            LatestScore(
-                code=code,
-                total=latest.total,
-                band=latest.band,
-                completed_at=latest.completed_at,
-                direction=direction,
-            )
+            LatestScore(code=code, total=total, band=band, completed_at=completed_at, direction=direction)
         )
     return scores

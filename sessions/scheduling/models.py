@@ -272,7 +272,10 @@ class AppointmentQuerySet(models.QuerySet):
     def upcoming(self, now=None):
         """Open appointments not over yet (one in progress counts), soonest first: the portal's "next
         appointment" and the caseload's "next session" are the same question."""
-        return self.open().filter(end__gte=now or timezone.now()).order_by("start")
+        now = now or timezone.now()
+        # The bound on start (no appointment is longer) lets the index on (patient, start) skip the past.
+        earliest = now - timedelta(minutes=LONGEST_APPOINTMENT_MINUTES)
+        return self.open().filter(end__gte=now, start__gt=earliest).order_by("start")
 
 
 class Appointment(ExternalIdModel):
@@ -323,7 +326,15 @@ class Appointment(ExternalIdModel):
 
     class Meta:
         ordering = ["start"]
-        indexes = [models.Index(fields=["start"]), models.Index(fields=["patient", "start"])]
+        indexes = [
+            models.Index(fields=["start"]),
+            models.Index(fields=["patient", "start"]),
+            # A clinician's recent appointments (the caseload), read from the index alone; patient and
+            # status are key columns rather than INCLUDEd ones, which SQLite does not have.
+            models.Index(
+                fields=["clinician", "start", "patient", "status"], name="appointment_clinician_start"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(end__gt=models.F("start")), name="appointment_ends_after_start"

@@ -465,3 +465,70 @@ def test_overlapping_finds_exactly_the_appointments_that_overlap_an_interval(nur
     before = visit.start - timedelta(hours=1)
     assert not Appointment.objects.overlapping(before, visit.start).exists()
     assert timezone.is_aware(visit.start)
+
+
+@pytest.mark.parametrize(("view", "by"), [("day", "room"), ("week", "room"), ("week", "clinician")])
+def test_front_desk_calendar_runs_a_fixed_number_of_queries(
+    client_for, front_desk, nurse, prescriber, view, by, django_assert_max_num_queries
+):
+    from testing.factories import PatientFactory, past_visit
+
+    monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday())
+    day = monday + timedelta(days=2)
+
+    def add_visits(numbers):
+        for n in numbers:
+            when = timezone.make_aware(datetime.combine(monday + timedelta(days=n % 7), time(8 + n // 7)))
+            clinician = nurse if n % 2 else prescriber
+            past_visit(PatientFactory(), clinician, when, status=Appointment.Status.SCHEDULED)
+
+    client = client_for(front_desk)
+    params = {"view": view, "by": by, "date": day.isoformat()}
+    add_visits(range(3))
+    client.get(reverse("sessions:calendar"), params)
+    with django_assert_max_num_queries(12) as few:
+        page = client.get(reverse("sessions:calendar"), params).content.decode()
+    shown = page.count('class="appt ')
+    add_visits(range(3, 30))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(reverse("sessions:calendar"), params).content.decode()
+    assert page.count('class="appt ') > shown
+
+
+def test_nurse_today_runs_a_fixed_number_of_queries(
+    client_for, nurse, prescriber, django_assert_max_num_queries
+):
+    from testing.factories import PatientFactory, past_visit
+
+    def add_visits(numbers):
+        for n in numbers:
+            when = at(0, 6) + timedelta(hours=n)  # one room: an hour each
+            past_visit(
+                PatientFactory(), nurse if n % 2 else prescriber, when, status=Appointment.Status.SCHEDULED
+            )
+
+    with time_machine.travel(at(0, 6), tick=False):
+        client = client_for(nurse)
+        add_visits(range(2))
+        client.get(reverse("sessions:today"))
+        with django_assert_max_num_queries(14) as few:
+            page = client.get(reverse("sessions:today")).content.decode()
+        assert page.count("Check in</button>") == 2
+        add_visits(range(2, 16))
+        with django_assert_max_num_queries(len(few.captured_queries)):
+            page = client.get(reverse("sessions:today")).content.decode()
+        assert page.count("Check in</button>") == 16
+
+
+def test_front_desk_sees_names_on_the_calendar_escaped(client_for, front_desk, nurse, db):
+    from testing.factories import PatientFactory
+
+    patient = PatientFactory(legal_family_name="<b>Bold</b>", legal_given_name='A"B', preferred_name="&")
+    book_visit(patient, nurse, start=at(1))
+    client = client_for(front_desk)
+    for by in ("room", "clinician"):
+        page = client.get(
+            reverse("sessions:calendar"), {"view": "week", "by": by, "date": at(1).date().isoformat()}
+        ).content.decode()
+        assert "&lt;b&gt;Bold&lt;/b&gt;, A&quot;B (&amp;)" in page
+        assert "<b>Bold" not in page

@@ -280,3 +280,53 @@ def test_prescriber_caseload_runs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(URL)
     assert response.content.decode().count("↓ improved") == 24
+
+
+def test_therapist_can_page_through_a_long_caseload_in_its_order(client_for, therapist, nurse, db):
+    from sessions.integration.caseload import CASELOAD_PAGE_SIZE
+
+    patients = [
+        PatientFactory(legal_family_name=f"Family{n:03d}", legal_given_name="Pat")
+        for n in range(CASELOAD_PAGE_SIZE + 3)
+    ]
+    for patient in patients:
+        note(patient, therapist, created_at=ago(days=10), signed=True)
+    # The last by name comes first with an open alert, the one before it next with an overdue note.
+    risk_alert(patients[-1], nurse)
+    note(patients[-2], therapist, created_at=ago(days=2))
+    expected = [patients[-1], patients[-2], *patients[:-2]]
+    assert [row.patient for row in build_caseload(therapist)] == expected
+
+    client = client_for(therapist)
+    first = client.get(URL)
+    assert [row.patient for row in first.context["rows"]] == expected[:CASELOAD_PAGE_SIZE]
+    page = first.content.decode()
+    assert "Page 1 of 2 · 53 in all" in page
+    assert 'href="?page=2"' in page
+    second = client.get(URL, {"page": 2})
+    assert [row.patient for row in second.context["rows"]] == expected[CASELOAD_PAGE_SIZE:]
+    assert client.get(URL, {"page": "x"}).context["rows"][0].patient == patients[-1]
+    assert client.get(URL, {"page": 99}).context["page"].number == 2
+
+
+def test_caseload_order_sorts_names_without_regard_to_case(therapist, db):
+    for family in ("de Vries", "Dalton", "EVANS"):
+        note(PatientFactory(legal_family_name=family, legal_given_name="Pat"), therapist, signed=True)
+    assert names(build_caseload(therapist)) == ["Dalton", "de Vries", "EVANS"]
+
+
+def test_therapist_sees_a_rise_as_improved_on_an_instrument_where_higher_is_better(
+    therapist, nurse, patient_a
+):
+    from assessments.models import InstrumentVersion
+
+    version = current_version_for("GAD-7")
+    outcomes = {**(version.definition.get("outcomes") or {}), "lower_is_better": False}
+    definition = {**version.definition, "outcomes": outcomes}
+    InstrumentVersion.objects.filter(pk=version.pk).update(definition=definition)
+    note(patient_a, therapist, signed=True)
+    score(patient_a, nurse, "GAD-7", 6, ago(days=20))
+    score(patient_a, nurse, "GAD-7", 11, ago(days=10))
+    [row] = build_caseload(therapist)
+    [gad] = row.scores
+    assert (gad.direction.meaning, gad.direction.arrow) == (IMPROVED, "↑")
