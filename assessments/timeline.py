@@ -1,9 +1,10 @@
 """The assessments layer's entries on the patient timeline (patients/timeline.py): scores, missed
-questionnaires and questionnaire alerts. Registered when assessments' AppConfig is ready."""
+questionnaires and questionnaire alerts. Registered when assessments' AppConfig is ready. Addresses
+are reverse_lazy(): the timeline shows a page of entries, and only the shown ones are linked."""
 
 from datetime import datetime, time
 
-from django.urls import reverse
+from django.urls import reverse_lazy
 from django.utils import timezone
 
 from assessments.models import AssessmentResponse, QuestionnaireAssignment, RiskAlert
@@ -25,15 +26,17 @@ def responses(patient, ids, user):
             at=response.completed_at,
             summary=f"{response.version.instrument.code} total {response.total}{band}",
             detail=response.get_mode_display(),
-            url=reverse("assessments:response", kwargs={**ids, "response_id": response.external_id}),
+            url=reverse_lazy("assessments:response", kwargs={**ids, "response_id": response.external_id}),
         )
 
 
 @source(SCORE, roles.VIEW_RESPONSES)
 def missed_questionnaires(patient, ids, user):
-    missed = QuestionnaireAssignment.objects.filter(
-        patient=patient, status=QuestionnaireAssignment.Status.EXPIRED
-    ).select_related("version__instrument")
+    missed = (
+        QuestionnaireAssignment.objects.filter(patient=patient, status=QuestionnaireAssignment.Status.EXPIRED)
+        .select_related("version__instrument")
+        .defer("version__definition")
+    )
     for assignment in missed:
         # Assignments made by hand have no expiry time: they count as missed at the end of the due day.
         at = assignment.expires_at or timezone.make_aware(datetime.combine(assignment.due_date, time.max))
@@ -42,7 +45,7 @@ def missed_questionnaires(patient, ids, user):
             at=at,
             summary=f"{assignment.version.instrument.code} questionnaire not answered",
             detail=assignment.purpose,
-            url=reverse("assessments:measures", kwargs=ids),
+            url=reverse_lazy("assessments:measures", kwargs=ids),
             state=assignment.get_status_display(),
             state_class="text-bg-warning",
         )
@@ -65,6 +68,6 @@ def risk_alerts(patient, ids, user):
             summary=f"{'Risk alert' if alert.is_risk else 'Score alert'}: {alert.message}",
             detail=detail,
             # Acknowledging is a form on the measures page (the acknowledge URL takes POST only).
-            url=reverse("assessments:measures", kwargs=ids),
+            url=reverse_lazy("assessments:measures", kwargs=ids),
             **alert_state(alert),
         )
