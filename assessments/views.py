@@ -264,7 +264,8 @@ def outcomes(request):
     form = OutcomeFilterForm(
         request.GET,
         default_min_followups=AssessmentSettings.load().outcome_min_followups,
-        sites=sites.choices() if sites else None,
+        # No field at all for a clinic that has set up no sites.
+        sites=(sites.choices() or None) if sites else None,
     )
     if not form.is_valid():
         return render(request, "assessments/outcomes.html", {"form": form, "rows": None}, status=400)

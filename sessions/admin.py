@@ -20,6 +20,7 @@ from sessions.models import (
     SedationObservation,
     SessionAddendum,
     SessionAlert,
+    Site,
     TreatmentPlan,
     TreatmentSession,
     Vial,
@@ -34,9 +35,15 @@ class AppointmentTypeAdmin(admin.ModelAdmin):
     list_filter = ("kind", "is_active")
 
 
+@admin.register(Site)
+class SiteAdmin(admin.ModelAdmin):
+    list_display = ("name", "is_active")
+
+
 @admin.register(Room)
 class RoomAdmin(admin.ModelAdmin):
-    list_display = ("name", "is_chair", "is_active")
+    list_display = ("name", "site", "is_chair", "is_active")
+    list_filter = ("site", "is_chair", "is_active")
 
 
 @admin.register(ClinicHours)

@@ -1,15 +1,17 @@
 """What the sessions app adds to the layers below it, registered once its models are loaded
 (TreatmentSessionsConfig.ready): its alert kind for the patient's open alerts, its timeline sources,
+the clinic's sites for the Outcomes filter (a patient belongs to each site where they have an appointment),
 and the receiver that stops a follow-up's e-mails when its questionnaire is answered or withdrawn."""
 
 from django.urls import reverse
 from django.utils import timezone
 
+from assessments import outcomes
 from clinic import roles
 from patients import alerts
 from sessions import timeline  # noqa: F401  (registers its sources on the patient timeline)
 from sessions.integration import followups  # noqa: F401  (connects its assignment_closed receiver)
-from sessions.models import SessionAlert
+from sessions.models import Appointment, SessionAlert, Site
 
 
 def describe_session_alert(alert):
@@ -25,7 +27,21 @@ def session_alert_url(alert):
     return reverse("sessions:chart", args=[session.patient.external_id, session.external_id]) + "#alerts"
 
 
+def site_choices():
+    return [(str(pk), name) for pk, name in Site.objects.filter(is_active=True).values_list("pk", "name")]
+
+
+def patients_at_site(value):
+    """A patient belongs to every site where they have had (or have booked) an appointment."""
+    return (
+        Appointment.objects.filter(room__site_id=value)
+        .exclude(status=Appointment.Status.CANCELLED)
+        .values("patient_id")
+    )
+
+
 def register(app_config):
+    outcomes.register_sites(site_choices, patients_at_site)
     alerts.register(
         alerts.AlertKind(
             name="session",

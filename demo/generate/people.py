@@ -1,8 +1,10 @@
-"""The generated clinic's staff, rooms and names: a clinic group of 40 staff over three sites.
+"""The generated clinic's staff, rooms and names: a clinic group of 40 staff over a site per 5,000 patients.
 
 Staff are made through the ORM (a few dozen rows) with the demo password and a vouched address, so a
 benchmark can sign in as any of them; patients are made in bulk by ``demo.generate.build``.
 """
+
+import math
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
@@ -10,7 +12,7 @@ from django.contrib.auth.models import Group
 from clinic import roles
 from clinic.email_addresses import vouch_for_email
 from clinic.models import User
-from sessions.models import Room, WorkingHours
+from sessions.models import Room, Site, WorkingHours
 
 GIVEN = [
     "Alex",
@@ -163,14 +165,29 @@ def make_staff(password):
     return by_role
 
 
-def make_rooms():
+#: A site of six chairs and three consulting rooms for every this many patients: a clinic group grows by
+#: opening sites, so a room's week holds about as many appointments at 66,667 patients as at 5,000.
+PATIENTS_PER_SITE = 5000
+
+
+def site_names(patients):
+    count = max(len(SITES), math.ceil(patients / PATIENTS_PER_SITE))
+    return [*SITES, *(f"Site {number}" for number in range(len(SITES) + 1, count + 1))]
+
+
+def make_rooms(patients):
     """Treatment chairs and consulting rooms at each site: ({"chairs": [id…], "consult": [id…]})."""
     chairs, consult = [], []
-    for site in SITES:
+    for name in site_names(patients):
+        site = Site.objects.get_or_create(name=name)[0]
         for number in range(1, 7):
             chairs.append(
-                Room.objects.get_or_create(name=f"{site} chair {number}", defaults={"is_chair": True})[0].pk
+                Room.objects.update_or_create(
+                    name=f"{name} chair {number}", defaults={"is_chair": True, "site": site}
+                )[0].pk
             )
         for number in range(1, 4):
-            consult.append(Room.objects.get_or_create(name=f"{site} consult {number}")[0].pk)
+            consult.append(
+                Room.objects.update_or_create(name=f"{name} consult {number}", defaults={"site": site})[0].pk
+            )
     return {"chairs": chairs, "consult": consult}

@@ -29,6 +29,7 @@ from sessions.scheduling.models import (
     Reminder,
     Room,
     SchedulingSettings,
+    Site,
     TreatmentPlan,
     WorkingHours,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "SedationObservation",
     "SessionAddendum",
     "SessionAlert",
+    "Site",
     "TreatmentPlan",
     "TreatmentSession",
     "Vial",

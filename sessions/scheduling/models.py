@@ -113,8 +113,30 @@ class AppointmentType(models.Model):
             )
 
 
+class Site(models.Model):
+    """One clinic of a group: its rooms say where each appointment was, so the calendar shows one site
+    at a time and Outcomes can count the patients seen at a site."""
+
+    name = models.CharField(max_length=60, unique=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
 class Room(models.Model):
     name = models.CharField(max_length=60, unique=True)
+    site = models.ForeignKey(
+        Site,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rooms",
+        help_text="Where the room is. A clinic with one site may leave it empty.",
+    )
     is_chair = models.BooleanField(
         default=False, help_text="A treatment chair rather than a consulting room."
     )

@@ -19,7 +19,7 @@ from patients import alerts
 from patients.access import get_patient_for, patient_view, staff_view
 from patients.models import Patient
 from patients.search import pick, recall_search, remember_search
-from sessions.models import Appointment, AppointmentType, Room
+from sessions.models import Appointment, AppointmentType, Room, Site
 from sessions.scheduling import series
 from sessions.scheduling.booking import (
     BookingError,
@@ -41,6 +41,7 @@ from sessions.scheduling.forms import (
     TreatmentPlanForm,
     clinicians,
 )
+from sessions.scheduling.models import LONGEST_APPOINTMENT_MINUTES
 from sessions.scheduling.plans import propose_for
 
 
@@ -112,7 +113,21 @@ def calendar(request):
         days = [start_day + timedelta(days=n) for n in range(7)]
     else:
         view, start_day, days = "day", day, [day]
-    columns = list(Room.objects.filter(is_active=True)) if by == "room" else list(clinicians())
+    sites, site = _calendar_site(request)
+    window = _bounds(days[0], days[-1] + timedelta(days=1))
+    if by == "room":
+        columns = Room.objects.filter(is_active=True)
+        columns = list(columns.filter(site=site) if site else columns)
+    else:
+        columns = clinicians()
+        if site:
+            # The clinicians seen at this site in the days shown, not the whole group's staff.
+            columns = columns.filter(
+                appointments__room__site=site,
+                appointments__start__gte=window[0] - timedelta(minutes=LONGEST_APPOINTMENT_MINUTES),
+                appointments__start__lt=window[1],
+            ).distinct()
+        columns = list(columns)
     step = timedelta(days=7 if view == "week" else 1)
     can_book = request.user.has_perm(roles.BOOK_APPOINTMENT) and request.user.has_perm(roles.VIEW_PATIENT)
     return render(
@@ -123,7 +138,11 @@ def calendar(request):
             "by": by,
             "day": day,
             "days": days,
-            "grid": calendar_grid(days[0], days[-1] + timedelta(days=1), columns, days, by),
+            "grid": calendar_grid(days[0], days[-1] + timedelta(days=1), columns, days, by, site=site),
+            "sites": sites,
+            "site": site,
+            # Carried by every link of the page: the site shown, or "all".
+            "site_param": "" if not sites else (str(site.pk) if site else "all"),
             "previous": day - step,
             "next": day + step,
             "statuses": Appointment.Status.choices,
@@ -148,27 +167,36 @@ RESCHEDULE_ASKED = ' · <span class="text-danger">reschedule asked</span>'
 _PATIENT, _APPOINTMENT = UUID(int=1), UUID(int=2)
 
 
-def calendar_grid(start_day, end_day, columns, days, by):
+def _calendar_site(request):
+    """The clinic's active sites and the one the calendar shows: the one asked for, else the first.
+    None (every room) when the clinic has no sites or "all" is asked for."""
+    sites = list(Site.objects.filter(is_active=True))
+    wanted = request.GET.get("site", "")
+    if not sites or wanted == "all":
+        return sites, None
+    return sites, next((site for site in sites if str(site.pk) == wanted), sites[0])
+
+
+def calendar_grid(start_day, end_day, columns, days, by, site=None):
     """``[(column, [each day's cards, as HTML])]`` for the appointments between two days: one query for
     them (names of rooms, clinicians and types from small lookups), each put in its cell in one pass with
     its local times computed once. One outside the columns or days is left out."""
-    rows = (
-        Appointment.objects.overlapping(*_bounds(start_day, end_day))
-        .order_by("start")
-        .values_list(
-            "external_id",
-            "start",
-            "end",
-            "status",
-            "reschedule_requested_at",
-            "room_id",
-            "clinician_id",
-            "appointment_type_id",
-            "patient__external_id",
-            "patient__legal_family_name",
-            "patient__legal_given_name",
-            "patient__preferred_name",
-        )
+    appointments = Appointment.objects.overlapping(*_bounds(start_day, end_day))
+    if site is not None:
+        appointments = appointments.filter(room__site=site)
+    rows = appointments.order_by("start").values_list(
+        "external_id",
+        "start",
+        "end",
+        "status",
+        "reschedule_requested_at",
+        "room_id",
+        "clinician_id",
+        "appointment_type_id",
+        "patient__external_id",
+        "patient__legal_family_name",
+        "patient__legal_given_name",
+        "patient__preferred_name",
     )
     rooms = {room.pk: room.name for room in Room.objects.all()}
     kinds = {kind.pk: kind.name for kind in AppointmentType.objects.all()}
@@ -209,7 +237,7 @@ def calendar_grid(start_day, end_day, columns, days, by):
 def _find_patient_to_book(request):
     """The "Book" box's *Find* without JavaScript: the words typed are kept in the session, and the
     calendar shows the matches by their key, so no name or birth date goes into an address."""
-    params = {name: request.POST[name] for name in ("date", "view", "by") if request.POST.get(name)}
+    params = {name: request.POST[name] for name in ("date", "view", "by", "site") if request.POST.get(name)}
     words = request.POST.get("q", "")
     if words.strip():
         params["pick"] = remember_search(request.session, words)

@@ -22,7 +22,7 @@ from demo.generate.answers import pattern_rows
 from demo.generate.build import ClinicBuilder
 from demo.generate.people import make_rooms, make_staff
 from demo.management.commands.seed_demo import DEMO_PASSWORD, PATIENT_SECTIONS, STAFF_SECTIONS
-from patients.models import ConsentDocument
+from patients.models import ConsentDocument, Patient
 from sessions.models import AppointmentType, NoteTemplate, TreatmentSession
 
 TABLES = (
@@ -105,7 +105,7 @@ class Command(BaseCommand):
                 patients=patients,
                 seed=seed,
                 staff=pools,
-                rooms=make_rooms(),
+                rooms=make_rooms(patients + Patient.objects.count()),
                 refs=self.references(versions),
                 password_hash=make_password(DEMO_PASSWORD),
                 out=self.stdout.write,

@@ -30,6 +30,7 @@ from sessions.models import (
     IntegrationNote,
     NoteTemplate,
     Room,
+    Site,
     TreatmentPlan,
     TreatmentSession,
     WorkingHours,
@@ -501,8 +502,11 @@ class Command(BaseCommand):
                 name=name,
                 defaults={"kind": kind, "duration_minutes": minutes, "instructions": instructions, **fasting},
             )[0]
+        site = Site.objects.get_or_create(name="Riverside")[0]
         rooms = {
-            name: Room.objects.get_or_create(name=name, defaults={"is_chair": name.startswith("Chair")})[0]
+            name: Room.objects.get_or_create(
+                name=name, defaults={"is_chair": name.startswith("Chair"), "site": site}
+            )[0]
             for name in ("Chair 1", "Chair 2", "Chair 3", "Consult room")
         }
         for weekday in range(5):
