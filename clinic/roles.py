@@ -23,6 +23,9 @@ FRONT_DESK = "Front desk"
 ALL_ROLES = (ADMINISTRATOR, PRESCRIBER, NURSE, THERAPIST, FRONT_DESK)
 
 VIEW_AUDIT = "clinic.view_auditevent"  # the audit report and "who has opened this record"
+# A copy of the whole record for a patient's request (HIPAA right of access), and its delivery: a
+# records-office act (front desk, administrator), or the prescriber's when no one else is there.
+EXPORT_RECORD = "interop.add_recordexport"
 VIEW_PATIENT = "patients.view_patient"
 ADD_PATIENT = "patients.add_patient"
 CHANGE_PATIENT = "patients.change_patient"
@@ -50,7 +53,7 @@ ADD_PLAN = "treatment_sessions.add_treatmentplan"
 _SCHEDULING = [VIEW_APPOINTMENTS, BOOK_APPOINTMENT, CHANGE_APPOINTMENT]
 _SCHEDULING_ADMIN = [
     f"treatment_sessions.{action}_{model}"
-    for model in ("appointmenttype", "room", "clinichours", "closure", "workinghours")
+    for model in ("appointmenttype", "site", "room", "clinichours", "closure", "workinghours")
     for action in ("view", "add", "change", "delete")
 ] + ["treatment_sessions.view_reminder"]
 
@@ -97,6 +100,7 @@ _REGISTER_PATIENTS = [VIEW_PATIENT, ADD_PATIENT, CHANGE_PATIENT, INVITE_PATIENT,
 ROLE_PERMISSIONS = {
     ADMINISTRATOR: [
         *_REGISTER_PATIENTS,
+        EXPORT_RECORD,
         "clinic.view_user",
         "clinic.add_user",
         "clinic.change_user",
@@ -140,6 +144,7 @@ ROLE_PERMISSIONS = {
     ],
     PRESCRIBER: [
         *_REGISTER_PATIENTS,
+        EXPORT_RECORD,
         *_MEASUREMENT,
         VIEW_INTAKE,
         CHANGE_INTAKE,
@@ -177,7 +182,14 @@ ROLE_PERMISSIONS = {
         VIEW_SESSION,
         *_INTEGRATION,
     ],
-    FRONT_DESK: [*_REGISTER_PATIENTS, VIEW_INTAKE, CHANGE_INTAKE, WITNESS_CONSENT, *_SCHEDULING],
+    FRONT_DESK: [
+        *_REGISTER_PATIENTS,
+        EXPORT_RECORD,
+        VIEW_INTAKE,
+        CHANGE_INTAKE,
+        WITNESS_CONSENT,
+        *_SCHEDULING,
+    ],
 }
 
 # Every capability by name, for the template filter (``user|can:"NAME"``) and for tests.

@@ -228,9 +228,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "assessments.tasks.dispatch_questionnaire_notices",
         "schedule": 60.0,
     },
+    # Copies of a record (right of access) whose task never arrived are queued again; expired files go.
+    "sweep-record-exports": {"task": "interop.tasks.sweep_record_exports", "schedule": 5 * 60.0},
 }
 # Dispatchers a beat run of each kind may start when a backlog is due (clinic/outbox.py); the worker
 # needs at least this many threads or processes free.
+# Days a patient's copy of the record (interop, "Download my record") is kept before it is deleted.
+RECORD_EXPORT_DAYS = env_int("RECORD_EXPORT_DAYS", 7, minimum=1, maximum=90)
 OUTBOX_DISPATCHERS = env_int("OUTBOX_DISPATCHERS", 2, minimum=1, maximum=16)
 SMS_BACKEND = env_str("SMS_BACKEND", "sessions.scheduling.sms.ConsoleBackend")
 

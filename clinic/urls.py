@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("assessments.urls")),
     path("", include("sessions.urls")),
     path("", include("sessions.integration.urls")),
+    path("", include("interop.urls")),
     path("admin/", admin.site.urls),
 ]
 

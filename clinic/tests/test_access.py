@@ -1,7 +1,7 @@
 """Who reaches what, checked by walking the URLconf: a new view is covered without anyone
 remembering to add it here."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -21,6 +21,7 @@ PATIENT_B_KWARGS = {
     "plan_id": lambda patient: patient.treatment_plans.first().external_id,
     "session_id": lambda patient: patient.treatment_sessions.first().external_id,
     "note_id": lambda patient: patient.integration_notes.first().external_id,
+    "export_id": lambda patient: an_export(patient).external_id,
 }
 SAMPLE_KWARGS = {
     "token": "not-a-real-token",
@@ -29,6 +30,32 @@ SAMPLE_KWARGS = {
     "route": "iv",
     "alert_pk": 1,
 }
+
+
+def an_export(patient):
+    """A ready copy of the record the patient asked for in the portal (a stand-in file, checksummed)."""
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from clinic.stored_files import sha256_of_bytes
+    from interop.models import RecordExport
+
+    existing = patient.record_exports.first()
+    if existing is not None:
+        return existing
+    content = b"a stand-in for the ZIP"
+    export = RecordExport(
+        patient=patient,
+        requested_by=patient.user,
+        status=RecordExport.Status.READY,
+        file_sha256=sha256_of_bytes(content),
+        file_size=len(content),
+        finished_at=timezone.now(),
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+    export.file.save("access-test.zip", ContentFile(content), save=False)
+    export.save()
+    return export
 
 
 def a_vial():

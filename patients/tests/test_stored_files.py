@@ -133,8 +133,11 @@ def test_every_file_field_of_the_project_has_a_checksum():
     from clinic.stored_files import unchecked_file_fields
 
     assert unchecked_file_fields() == []
-    assert [entry.label for entry in checksummed_fields()] == ["patients.ConsentSignature.pdf"]
-    assert checksummed_fields()[0].date_field == "signed_at"
+    dates = {entry.label: entry.date_field for entry in checksummed_fields()}
+    assert dates == {
+        "interop.RecordExport.file": "requested_at",
+        "patients.ConsentSignature.pdf": "signed_at",
+    }
 
 
 def test_the_migration_records_checksums_of_existing_files_and_names_the_missing(
