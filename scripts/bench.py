@@ -211,7 +211,7 @@ def _subjects():
     from clinic import roles
     from patients.models import ConsentSignature, Patient
     from sessions.charting.models import TreatmentSession
-    from sessions.scheduling.models import Appointment
+    from sessions.scheduling.models import Appointment, Site
 
     User = get_user_model()
     since = timezone.now() - timezone.timedelta(days=90)
@@ -279,6 +279,8 @@ def _subjects():
         "appointment": appointment,
         "consent": consent,
         "search_words": surname[: max(3, len(surname) - 2)],
+        "site": Site.objects.filter(is_active=True).values_list("pk", flat=True).first() or "",
+        "year_ago": (timezone.localdate() - timezone.timedelta(days=365)).isoformat(),
     }
 
 
@@ -336,6 +338,11 @@ def _pages(s):
         Page("Caseload (busiest therapist)", "therapist", reverse("integration:caseload")),
         Page("Alerts", "prescriber", reverse("assessments:alerts")),
         Page("Outcomes", "prescriber", reverse("assessments:outcomes")),
+        Page(
+            "Outcomes, one site and a year",
+            "prescriber",
+            reverse("assessments:outcomes") + f"?site={s['site']}&baseline_from={s['year_ago']}",
+        ),
         Page("Ledger", "nurse", reverse("sessions:ledger")),
         Page("Audit report", "administrator", reverse("patients:audit")),
     ]
