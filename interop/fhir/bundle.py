@@ -38,19 +38,36 @@ def _charted(model):
 
 def load(patient):
     """Everything the export reads about ``patient``, each relation in one query."""
-    intake = getattr(patient, "intake", None)
-    sections = (
-        {s.key: s for s in IntakeSection.objects.filter(intake=intake).select_related("entered_by")}
-        if intake
-        else {}
+    return load_many([patient])[patient.pk]
+
+
+def _by_patient(rows, key=lambda row: row.patient_id):
+    grouped = {}
+    for row in rows:
+        grouped.setdefault(key(row), []).append(row)
+    return grouped
+
+
+def load_many(patients):
+    """What the export reads about each of ``patients`` (loaded with ``select_related("intake")``), keyed
+    by patient pk: each relation in one query for all of them, so a chunk of a bulk export costs as many
+    queries as one patient."""
+    pks = [patient.pk for patient in patients]
+    intakes = {patient.pk: getattr(patient, "intake", None) for patient in patients}
+    intake_pks = [intake.pk for intake in intakes.values() if intake is not None]
+    sections = _by_patient(
+        IntakeSection.objects.filter(intake__in=intake_pks).select_related("entered_by")
+        if intake_pks
+        else [],
+        key=lambda section: section.intake_id,
     )
-    appointments = list(
-        Appointment.objects.filter(patient=patient)
+    appointments = _by_patient(
+        Appointment.objects.filter(patient__in=pks)
         .select_related("appointment_type", "clinician")
         .order_by("start", "pk")
     )
-    sessions = list(
-        TreatmentSession.objects.filter(patient=patient)
+    sessions = _by_patient(
+        TreatmentSession.objects.filter(patient__in=pks)
         .select_related(
             "appointment",
             "vial",
@@ -70,32 +87,52 @@ def load(patient):
         )
         .order_by("started_at", "pk")
     )
-    responses = list(
-        AssessmentResponse.objects.filter(patient=patient)
+    responses = _by_patient(
+        AssessmentResponse.objects.filter(patient__in=pks)
         .select_related("version__instrument", "entered_by")
         .order_by("completed_at", "pk")
     )
-    signatures = list(
-        ConsentSignature.objects.filter(patient=patient)
+    signatures = _by_patient(
+        ConsentSignature.objects.filter(patient__in=pks)
         .select_related("document", "signed_in_as")
         .order_by("signed_at", "pk")
     )
-    notes = list(
+    notes = _by_patient(
         IntegrationNote.objects.filter(
-            patient=patient, status=IntegrationNote.Status.SIGNED, summary_shared_at__isnull=False
+            patient__in=pks, status=IntegrationNote.Status.SIGNED, summary_shared_at__isnull=False
         )
         .exclude(patient_summary="")
         .defer(*PRIVATE_NOTE_FIELDS)
         .select_related("signed_by", "treatment_session", "appointment")
         .order_by("signed_at", "pk")
     )
-    return intake, sections, appointments, sessions, responses, signatures, notes
+    loaded = {}
+    for pk in pks:
+        intake = intakes[pk]
+        loaded[pk] = (
+            intake,
+            {s.key: s for s in sections.get(intake.pk, [])} if intake else {},
+            appointments.get(pk, []),
+            sessions.get(pk, []),
+            responses.get(pk, []),
+            signatures.get(pk, []),
+            notes.get(pk, []),
+        )
+    return loaded
 
 
 def patient_resources(patient):
     """The patient's FHIR resources, each validated by fhir.resources as it is made."""
+    return assemble(patient, load(patient))
+
+
+def assemble(patient, loaded, known=None):
+    """The FHIR resources of ``patient`` from what ``load`` / ``load_many`` read.
+
+    ``known`` (a bulk export's ids of clinic-wide resources already written: Questionnaires and
+    Practitioners) leaves those out and gains the ones made here; None makes them all."""
     ctx = Context(patient)
-    intake, sections, appointments, sessions, responses, signatures, notes = load(patient)
+    intake, sections, appointments, sessions, responses, signatures, notes = loaded
     resources = people.patient_resource(ctx)
     resources += people.condition_resources(ctx, intake, sections)
     resources += observations.intake_measurements(ctx, intake, sections)
@@ -119,7 +156,10 @@ def patient_resources(patient):
     for response in responses:
         versions.setdefault(response.version_id, response.version)
     for version in versions.values():
-        resources += questionnaires.questionnaire(ctx, version)
+        if known is None or questionnaires.questionnaire_id(version) not in known:
+            made = questionnaires.questionnaire(ctx, version)
+            resources += made
+            _remember(known, made)
     for response in responses:
         made = questionnaires.questionnaire_response(ctx, response)
         resources += made
@@ -138,8 +178,17 @@ def patient_resources(patient):
         resources += documents.shared_summary(ctx, note, encounter_id)
         resources += documents.shared_summary_provenance(ctx, note)
     # Last: only now is every member of staff the record names known.
-    resources += people.practitioner_resources(ctx)
+    if known is not None:
+        ctx.practitioners = {key: user for key, user in ctx.practitioners.items() if key not in known}
+    made = people.practitioner_resources(ctx)
+    _remember(known, made)
+    resources += made
     return resources
+
+
+def _remember(known, resources):
+    if known is not None:
+        known.update((resource.id, resource.get_resource_type()) for resource in resources)
 
 
 def patient_bundle(patient):

@@ -1,5 +1,8 @@
 """`python manage.py export_fhir --patient EXTERNAL_ID`: one patient's record as a FHIR R4 Bundle (JSON)
-on standard output, recorded in the audit trail as an export."""
+on standard output, recorded in the audit trail as an export.
+
+`python manage.py export_fhir --out DIR [--since DATE] [--restart]`: the clinic's records as FHIR Bulk
+Data NDJSON files in DIR (interop.bulk), resumable; each run recorded in the audit trail as one export."""
 
 import getpass
 import uuid
@@ -8,22 +11,46 @@ from django.core.management.base import BaseCommand, CommandError
 
 from clinic.audit.models import AuditAction
 from clinic.audit.trail import record
+from interop.bulk import BulkExport, ExportMismatch, parse_since
 from interop.fhir import find_patient, patient_bundle
 from patients.models import Patient
 
 
 class Command(BaseCommand):
-    help = "Print one patient's record as a FHIR R4 Bundle (type collection, JSON)."
+    help = (
+        "Print one patient's record as a FHIR R4 Bundle (type collection, JSON), or with --out write the "
+        "clinic's records as FHIR Bulk Data NDJSON files."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument(
+        which = parser.add_mutually_exclusive_group(required=True)
+        which.add_argument(
             "--patient",
-            required=True,
             metavar="EXTERNAL_ID",
             help="The patient's external id: the UUID in the address of their page in Clinic.",
         )
+        which.add_argument(
+            "--out",
+            metavar="DIR",
+            help="Bulk export: write one <ResourceType>.ndjson per resource type and manifest.json here.",
+        )
+        parser.add_argument(
+            "--since",
+            metavar="DATE",
+            help="Bulk export: only patients whose record changed at or after this date or date-time "
+            "(ISO 8601; without a time zone, the clinic's).",
+        )
+        parser.add_argument(
+            "--restart",
+            action="store_true",
+            help="Bulk export: delete the export files already in DIR and start again.",
+        )
 
-    def handle(self, *args, patient, **options):
+    def handle(self, *args, patient=None, out=None, since=None, restart=False, **options):
+        if out is not None:
+            return self._bulk(out, since, restart)
+        if since is not None or restart:
+            raise CommandError("--since and --restart go with --out (a bulk export).")
         try:
             external_id = uuid.UUID(patient.strip())
         except ValueError:
@@ -44,6 +71,44 @@ class Command(BaseCommand):
             detail=f"manage.py export_fhir run by {_os_user()}: {len(bundle.entry)} resources",
         )
         self.stdout.write(bundle.model_dump_json(indent=2))
+
+    def _bulk(self, out, since, restart):
+        try:
+            since_value = parse_since(since) if since else None
+        except ValueError:
+            raise CommandError(
+                f"{since!r} is not a date: give it as YYYY-MM-DD or an ISO 8601 date-time."
+            ) from None
+        export = BulkExport(out, since_value)
+        if restart:
+            export.restart()
+        try:
+            stage = export.prepare()
+        except ExportMismatch as mismatch:
+            raise CommandError(str(mismatch)) from None
+        if stage == "finished":
+            self.stdout.write(
+                f"This export is already finished ({export.state['patients']} patients): {out}/manifest.json. "
+                "Use --restart to export again."
+            )
+            return
+        done = export.state["patients"]
+        # HIPAA audit controls: written before any record leaves, so an interrupted run is accounted for too.
+        record(
+            AuditAction.EXPORT,
+            object_type="FHIR Bulk Data export",
+            object_id=export.state["transactionTime"],
+            detail=f"{export.request} --out {out} run by {_os_user()}"
+            + (f": resumed after {done} patients" if done else ""),
+        )
+        if done:
+            self.stdout.write(f"Resuming after {done} patients.")
+        manifest = export.run(progress=lambda n: self.stderr.write(f"{n} patients written", ending="\r"))
+        total = sum(item["count"] for item in manifest["output"])
+        self.stdout.write(
+            f"Finished: {export.state['patients']} patients, {total} resources in {len(manifest['output'])} "
+            f"files; manifest {out}/manifest.json."
+        )
 
 
 def _os_user():
