@@ -1,3 +1,4 @@
+import re
 from datetime import datetime, time, timedelta
 from html import escape
 from urllib.parse import urlencode
@@ -76,7 +77,11 @@ TODAY_ALERT_NAMES = 12
 @staff_view(roles.VIEW_APPOINTMENTS)
 def today(request):
     day = timezone.localdate()
-    appointments = list(_appointments_between(day, day + timedelta(days=1)).order_by("start"))
+    sites, site = _calendar_site(request)
+    appointments = _appointments_between(day, day + timedelta(days=1))
+    if site is not None:
+        appointments = appointments.filter(room__site=site)
+    appointments = list(appointments.order_by("start"))
     by_room = {}
     for appointment in appointments:
         by_room.setdefault(appointment.room, []).append(appointment)
@@ -97,6 +102,9 @@ def today(request):
             "alert_patients": alert_patients,
             "alert_patient_total": alert_patient_total,
             "can_change": request.user.has_perm(roles.CHANGE_APPOINTMENT),
+            "sites": sites,
+            "site": site,
+            "site_param": "" if not sites else (str(site.pk) if site else "all"),
         },
     )
 
@@ -165,6 +173,9 @@ CALENDAR_CARD = (
 RESCHEDULE_ASKED = ' · <span class="text-danger">reschedule asked</span>'
 
 _PATIENT, _APPOINTMENT = UUID(int=1), UUID(int=2)
+
+
+TODAY_AGAIN = re.compile(r"/today/(\?site=(\d{1,12}|all))?")
 
 
 def _calendar_site(request):
@@ -339,11 +350,9 @@ def appointment_status(request, patient, appointment_id):
         messages.error(request, str(error))
     else:
         messages.success(request, f"Now {appointment.get_status_display().lower()}.")
-    return (
-        redirect(request.POST["next"])
-        if request.POST.get("next") == "/today/"
-        else _back(patient, appointment)
-    )
+    # Back to Today (and the site it showed) when asked; no other address is followed.
+    back_to_today = TODAY_AGAIN.fullmatch(request.POST.get("next", ""))
+    return redirect(back_to_today.group(0)) if back_to_today else _back(patient, appointment)
 
 
 @staff_view(roles.CHANGE_APPOINTMENT)

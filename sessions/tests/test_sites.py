@@ -105,3 +105,26 @@ def test_outcomes_count_the_patients_seen_at_a_site(client_for, administrator, n
     assert f'<option value="{south.pk}" selected>South</option>' in page.content.decode()
     refused = client_for(administrator).get(reverse("assessments:outcomes"), {"site": "999999"})
     assert refused.status_code == 400
+
+
+def test_today_shows_one_site_and_checking_in_comes_back_to_it(client_for, front_desk, nurse):
+    north, south, north_chair, south_chair = two_sites()
+    day = timezone.localdate()
+    north_visit = seen_at(
+        north_chair, PatientFactory(legal_family_name="Northman"), nurse, at(day, 9), "scheduled"
+    )
+    seen_at(south_chair, PatientFactory(legal_family_name="Southby"), nurse, at(day, 11), "scheduled")
+    client = client_for(front_desk)
+    first = client.get(reverse("sessions:today")).content.decode()
+    assert "Northman" in first and "Southby" not in first
+    other = client.get(reverse("sessions:today"), {"site": south.pk}).content.decode()
+    assert "Southby" in other and "Northman" not in other
+    every = client.get(reverse("sessions:today"), {"site": "all"}).content.decode()
+    assert "Southby" in every and "Northman" in every
+    status = reverse(
+        "sessions:appointment_status", args=[north_visit.patient.external_id, north_visit.external_id]
+    )
+    back = client.post(status, {"status": "checked_in", "next": f"/today/?site={north.pk}"})
+    assert back["Location"] == f"/today/?site={north.pk}"
+    elsewhere = client.post(status, {"status": "in_treatment", "next": "https://evil.example/today/"})
+    assert "evil" not in elsewhere["Location"]
