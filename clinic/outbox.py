@@ -91,10 +91,9 @@ def extra_dispatchers(model, *, wanted=None, now=None):
     wanted = settings.OUTBOX_DISPATCHERS if wanted is None else wanted
     if wanted <= 1:
         return 0
-    Status = model.Status
-    due = model.objects.filter(
-        status__in=[Status.PENDING, Status.FAILED, Status.MAYBE_SENT], due_at__lte=now or timezone.now()
-    )[: BATCH * wanted].count()
+    due = model.objects.filter(status__in=model.WAITING, due_at__lte=now or timezone.now())[
+        : BATCH * wanted
+    ].count()
     return max(0, min(wanted - 1, (due - 1) // BATCH))
 
 
@@ -116,7 +115,7 @@ def claim_due(model, *, now=None, limit=BATCH, related=(), due_by=None):
                 cursor.execute("SET LOCAL synchronous_commit TO ON")
         ids = list(
             model.objects.select_for_update(skip_locked=True)
-            .filter(status__in=[Status.PENDING, Status.FAILED, Status.MAYBE_SENT], due_at__lte=due_by)
+            .filter(status__in=model.WAITING, due_at__lte=due_by)
             .order_by("due_at")
             .values_list("pk", flat=True)[:limit]
         )

@@ -14,7 +14,7 @@ from django.db import models
 from django.utils import timezone
 
 from assessments.models import Instrument, QuestionnaireAssignment
-from clinic.models import ExternalIdModel, OutboxMessage
+from clinic.models import ExternalIdModel, OutboxMessage, due_queue_index
 from patients.models import Patient
 
 NOTE_LOCKED_MESSAGE = "This note is signed and locked; add an addendum instead."
@@ -243,7 +243,7 @@ class QuestionnaireNotice(OutboxMessage):
     class Meta:
         db_table = "assessments_questionnairenotice"  # the table it had in the assessments app
         ordering = ["due_at"]
-        indexes = [models.Index(fields=["status", "due_at"])]
+        indexes = [models.Index(fields=["status", "due_at"]), due_queue_index("notice_due_queue")]
         constraints = [models.UniqueConstraint(fields=["assignment", "number"], name="one_notice_per_number")]
         verbose_name = "questionnaire e-mail"
 

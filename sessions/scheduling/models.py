@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from clinic.models import ExternalIdModel, OutboxMessage, SingletonSettings
+from clinic.models import ExternalIdModel, OutboxMessage, SingletonSettings, due_queue_index
 from patients.models import Patient
 
 WEEKDAYS = [
@@ -391,7 +391,7 @@ class Reminder(OutboxMessage):
 
     class Meta:
         ordering = ["due_at"]
-        indexes = [models.Index(fields=["status", "due_at"])]
+        indexes = [models.Index(fields=["status", "due_at"]), due_queue_index("reminder_due_queue")]
 
     def __str__(self):
         return f"{self.get_channel_display()} {self.hours_before} h before"

@@ -69,3 +69,26 @@ def test_a_helper_does_not_start_helpers_of_its_own(nurse, settings):
     with mock.patch.object(Task, "apply_async") as queued:
         tasks.dispatch_reminders.apply(kwargs={"fan_out": False})
     queued.assert_not_called()
+
+
+def test_the_claim_reads_only_the_messages_still_to_send(nurse):
+    """The claim's query can be answered from the partial index of waiting messages: with every
+    reminder ever sent in the table, a claim scanned them all."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no planner worth asserting on")
+    due_email_reminders(nurse, 300, appointments=3)
+    Reminder.objects.filter(pk__in=Reminder.objects.values("pk")[:290]).update(status=Reminder.Status.SENT)
+    claim = (
+        Reminder.objects.select_for_update(skip_locked=True)
+        .filter(status__in=Reminder.WAITING, due_at__lte=outbox.timezone.now())
+        .order_by("due_at")
+        .values_list("pk", flat=True)[:100]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = claim.query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "reminder_due_queue" in plan
