@@ -142,8 +142,10 @@ def lots_on_hand(limit):
     """The first `limit` lots (by name) with some volume on hand over all their vials, as (lot, mL)
     pairs, and how many such lots there are in all: summed by the database, so the page costs the
     same however many lots the clinic has received over the years."""
-    lots = Vial.objects.values("lot").annotate(total=Sum("balance_ml")).filter(total__gt=0).order_by("lot")
-    return [(row["lot"], row["total"]) for row in lots[:limit]], lots.count()
+    # Balances are never negative, so a lot has something on hand exactly when one of its vials does.
+    on_hand = Vial.objects.filter(balance_ml__gt=0)
+    lots = on_hand.values("lot").annotate(total=Sum("balance_ml")).order_by("lot")
+    return [(row["lot"], row["total"]) for row in lots[:limit]], on_hand.values("lot").distinct().count()
 
 
 def replayed_balance(vial):

@@ -33,6 +33,16 @@ class Vial(ExternalIdModel):
         constraints = [
             models.CheckConstraint(condition=Q(balance_ml__gte=0), name="vial_balance_not_negative")
         ]
+        # What is on hand, in the ledger's order: every vial ever received stays in the table, and the
+        # ledger page, the order form's concentrations and the lot totals read only those with a balance.
+        indexes = [
+            models.Index(
+                fields=["drug", "concentration_mg_per_ml", "expiry", "lot", "received_at"],
+                condition=Q(balance_ml__gt=0),
+                name="vial_on_hand",
+            ),
+            models.Index(fields=["lot"], condition=Q(balance_ml__gt=0), name="vial_lot_on_hand"),
+        ]
 
     def __str__(self):
         return f"{self.drug} {self.concentration_mg_per_ml} mg/mL lot {self.lot} ({self.external_id.hex[:6]})"
