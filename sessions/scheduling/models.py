@@ -356,6 +356,8 @@ class Appointment(ExternalIdModel):
             models.Index(
                 fields=["clinician", "start", "patient", "status"], name="appointment_clinician_start"
             ),
+            # The patients of a site (Outcomes' site filter): its rooms' appointments, from the index alone.
+            models.Index(fields=["room", "patient", "status"], name="appointment_room_patient"),
         ]
         constraints = [
             models.CheckConstraint(
