@@ -162,6 +162,12 @@ class Patient(ExternalIdModel):
         indexes = [
             models.Index(fields=["legal_family_name", "legal_given_name"]),
             models.Index(fields=["date_of_birth"]),
+            # A status in name order (the screening queue, the patient list filtered by status): the
+            # page and its count from the index.
+            models.Index(
+                fields=["status", "legal_family_name", "legal_given_name", "date_of_birth"],
+                name="patient_status_name",
+            ),
         ]
 
     def __str__(self):
