@@ -26,6 +26,7 @@ from interop.fhir import BUILDERS, patient_resources
 from interop.fhir.bundle import PRIVATE_NOTE_FIELDS
 from patients.models import Patient
 from testing.charting import charted_session
+from testing.database import restore_migrated_rows
 from testing.factories import PatientFactory
 
 LOINC = "http://loinc.org"
@@ -124,6 +125,7 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory):
         django_db_blocker.unblock(),
         transaction.atomic(),
     ):
+        restore_migrated_rows()
         call_command("seed_demo", stdout=io.StringIO())
         jordan = Patient.objects.get(email=PORTAL_PATIENT_EMAIL)
         chen = Patient.objects.get(legal_family_name="Chen")
