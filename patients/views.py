@@ -146,10 +146,16 @@ def patient_edit(request, patient):
 
 @staff_view(roles.VIEW_PATIENT_HISTORY)
 def patient_history(request, patient):
-    records = list(patient.history.select_related("history_user").order_by("-history_date", "-history_id"))
+    """A page of the record's changes, newest first, each compared with the version before it (for the
+    page's last, the first version of the next page). A record with no history (loaded in bulk, or from
+    before history was kept) shows an empty list."""
+    history = patient.history.select_related("history_user").order_by("-history_date", "-history_id")
+    page = Paginator(history, 50).get_page(request.GET.get("page"))
+    records = list(page.object_list)
+    before_page = list(history[page.end_index() : page.end_index() + 1]) if records else []
     labels = {field.name: field.verbose_name for field in Patient._meta.fields}
     entries = []
-    for record, older in zip(records, [*records[1:], None], strict=True):
+    for record, older in zip(records, [*records[1:], *before_page, None][: len(records)], strict=True):
         changes = []
         if older is not None:
             for change in record.diff_against(older).changes:
@@ -162,7 +168,7 @@ def patient_history(request, patient):
                     }
                 )
         entries.append({"record": record, "changes": changes})
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    page.object_list = entries
     return render(request, "patients/patient_history.html", {"patient": patient, "page": page})
 
 
