@@ -1,4 +1,4 @@
-"""The generated clinic's staff, rooms and names: a clinic group of 40 staff over a site per 5,000 patients.
+"""The generated clinic's staff, rooms and names: 40 staff per 20,000 patients, a site per 5,000.
 
 Staff are made through the ORM (a few dozen rows) with the demo password and a vouched address, so a
 benchmark can sign in as any of them; patients are made in bulk by ``demo.generate.build``.
@@ -131,12 +131,20 @@ STAFF_PLAN = (
 EMAIL_DOMAIN = "example.test"
 
 
-def make_staff(password):
-    """The generated staff by role ({role: [user id, …]}), created once (a second run reuses them)."""
+#: The staff plan above is for this many patients; a larger clinic group has that many more staff (the
+#: 66,667-patient group three times as many), so one therapist's caseload stays at about 800 patients.
+PATIENTS_PER_STAFF_PLAN = 20000
+
+
+def make_staff(password, patients=PATIENTS_PER_STAFF_PLAN):
+    """The generated staff by role ({role: [user id, …]}), created once (a second run reuses them and
+    adds what a larger clinic needs)."""
     hashed = make_password(password)
+    scale = max(1, round(patients / PATIENTS_PER_STAFF_PLAN))
     by_role = {}
     number = 0
-    for role, count, credential, (starts, ends) in STAFF_PLAN:
+    for role, per_plan, credential, (starts, ends) in STAFF_PLAN:
+        count = per_plan * scale if role != roles.ADMINISTRATOR else per_plan
         group = Group.objects.get(name=role)
         ids = []
         for index in range(count):

@@ -84,7 +84,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Generating {patients:,} patients (seed {seed})…")
         before = self.counts()
         with transaction.atomic():
-            staff = make_staff(DEMO_PASSWORD)
+            staff = make_staff(DEMO_PASSWORD, patients + Patient.objects.count())
             demo = {
                 role: User.objects.get(email=f"{key}@clinic.example").pk
                 for key, role in (
