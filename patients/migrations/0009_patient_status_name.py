@@ -5,15 +5,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patients', '0008_patient_phone_digits_trigram'),
+        ("patients", "0008_patient_phone_digits_trigram"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(fields=['status', 'legal_family_name', 'legal_given_name', 'date_of_birth'], name='patient_status_name'),
+            model_name="patient",
+            index=models.Index(
+                fields=["status", "legal_family_name", "legal_given_name", "date_of_birth"],
+                name="patient_status_name",
+            ),
         ),
     ]
