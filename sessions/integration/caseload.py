@@ -39,7 +39,7 @@ from sessions.models import Appointment, IntegrationNote, TreatmentPlan, Treatme
 CASELOAD_DAYS = 180
 
 #: Patients on one page of the caseload.
-CASELOAD_PAGE_SIZE = 50
+CASELOAD_PAGE_SIZE = 25
 
 #: An unsigned note older than this is overdue (highlighted, and sorted up the list).
 NOTE_SIGN_WITHIN = timedelta(hours=24)
