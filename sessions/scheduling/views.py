@@ -102,9 +102,7 @@ def today(request):
             "alert_patients": alert_patients,
             "alert_patient_total": alert_patient_total,
             "can_change": request.user.has_perm(roles.CHANGE_APPOINTMENT),
-            "sites": sites,
-            "site": site,
-            "site_param": "" if not sites else (str(site.pk) if site else "all"),
+            **_site_context(sites, site),
         },
     )
 
@@ -147,10 +145,8 @@ def calendar(request):
             "day": day,
             "days": days,
             "grid": calendar_grid(days[0], days[-1] + timedelta(days=1), columns, days, by, site=site),
-            "sites": sites,
-            "site": site,
-            # Carried by every link of the page: the site shown, or "all".
-            "site_param": "" if not sites else (str(site.pk) if site else "all"),
+            **_site_context(sites, site),
+            "site_keep": [("view", view), ("by", by), ("date", day.isoformat())],
             "previous": day - step,
             "next": day + step,
             "statuses": Appointment.Status.choices,
@@ -186,6 +182,16 @@ def _calendar_site(request):
     if not sites or wanted == "all":
         return sites, None
     return sites, next((site for site in sites if str(site.pk) == wanted), sites[0])
+
+
+def _site_context(sites, site):
+    """What sessions/includes/site_picker.html and the page's links need: the sites, the one shown, and
+    the value every link carries (the site's id, "all", or nothing for a clinic without sites)."""
+    return {
+        "sites": sites,
+        "site": site,
+        "site_param": "" if not sites else (str(site.pk) if site else "all"),
+    }
 
 
 def calendar_grid(start_day, end_day, columns, days, by, site=None):
