@@ -2,24 +2,26 @@
 questionnaires and questionnaire alerts. Registered when assessments' AppConfig is ready. Addresses
 are reverse_lazy(): the timeline shows a page of entries, and only the shown ones are linked."""
 
+import heapq
 from datetime import datetime, time
+from operator import itemgetter
 
 from django.urls import reverse_lazy
 from django.utils import timezone
 
 from assessments.models import AssessmentResponse, QuestionnaireAssignment, RiskAlert
 from clinic import roles
-from patients.timeline import ALERT, SCORE, TimelineEntry, alert_state, source, when
+from patients.timeline import ALERT, SCORE, TimelineEntry, alert_state, newest, source, when
 
 
 @source(SCORE, roles.VIEW_RESPONSES)
-def responses(patient, ids, user):
+def responses(patient, ids, user, limit):
     responses = (
         AssessmentResponse.objects.filter(patient=patient)
         .select_related("version__instrument")
         .defer("version__definition", "answers")
     )
-    for response in responses:
+    for response in newest(responses, "completed_at", limit=limit):
         band = f" ({response.band})" if response.band else ""
         yield TimelineEntry(
             kind=SCORE,
@@ -31,15 +33,26 @@ def responses(patient, ids, user):
 
 
 @source(SCORE, roles.VIEW_RESPONSES)
-def missed_questionnaires(patient, ids, user):
+def missed_questionnaires(patient, ids, user, limit):
     missed = (
         QuestionnaireAssignment.objects.filter(patient=patient, status=QuestionnaireAssignment.Status.EXPIRED)
         .select_related("version__instrument")
         .defer("version__definition")
     )
-    for assignment in missed:
-        # Assignments made by hand have no expiry time: they count as missed at the end of the due day.
-        at = assignment.expires_at or timezone.make_aware(datetime.combine(assignment.due_date, time.max))
+    # Assignments made by hand have no expiry time: they count as missed at the end of the due day.
+    # Each kind is read in its own order, and the two are merged by that moment.
+    expiring = newest(missed.filter(expires_at__isnull=False), "expires_at", limit=limit)
+    by_hand = newest(missed.filter(expires_at__isnull=True), "due_date", "pk", limit=limit)
+    dated = heapq.merge(
+        ((assignment.expires_at, assignment) for assignment in expiring),
+        (
+            (timezone.make_aware(datetime.combine(assignment.due_date, time.max)), assignment)
+            for assignment in by_hand
+        ),
+        key=itemgetter(0),
+        reverse=True,
+    )
+    for at, assignment in dated:
         yield TimelineEntry(
             kind=SCORE,
             at=at,
@@ -52,13 +65,13 @@ def missed_questionnaires(patient, ids, user):
 
 
 @source(ALERT, roles.VIEW_ALERTS)
-def risk_alerts(patient, ids, user):
+def risk_alerts(patient, ids, user, limit):
     alerts = (
         RiskAlert.objects.filter(patient=patient)
         .select_related("response__version__instrument")
         .defer("response__version__definition", "response__answers")
     )
-    for alert in alerts:
+    for alert in newest(alerts, "created_at", limit=limit):
         detail = f"from {alert.response.version.instrument.code}"
         if alert.acknowledged_at:
             detail += f" · acknowledged {when(alert.acknowledged_at)}"

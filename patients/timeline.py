@@ -1,15 +1,20 @@
 """One chronological timeline of a patient's chart: sessions, scores, notes, alerts and messages.
 
-Each source is one query (about ten in all, whatever the length of the chart) and is shown only to
+Each source is one query (about ten in all, whatever the length of the chart) that reads its rows
+newest first and no more of them than the page being shown needs; the sources are merged as they
+are read, so a chart with a thousand scores costs what one with fifty does. Each is shown only to
 users who hold its permissions (clinic.roles). The timeline lives here, with the patient, but knows no
 other domain: each layer above registers its own sources (``assessments/timeline.py``,
 ``sessions/timeline.py``, imported by their AppConfig.ready()), the way Django admin collects ModelAdmins. Entries carry a one-line summary made here, never
 a message's body or a note's text: the timeline says what happened, the linked page says the rest.
 """
 
+import heapq
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
+from operator import attrgetter
 
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -65,14 +70,16 @@ class Source:
 
     kind: str
     permissions: tuple
-    entries: Callable  # (patient, ids, user) -> iterable of TimelineEntry
+    #: (patient, ids, user, limit) -> TimelineEntry objects, newest first (by ``at``), at most ``limit``
+    #: of them (None: all). The order must be exactly that of ``at``: the sources are merged, not sorted.
+    entries: Callable
 
 
 SOURCES = []
 
 
 def source(kind, *permissions):
-    """Register a function ``(patient, ids, user)`` as a source of ``kind`` entries."""
+    """Register a function ``(patient, ids, user, limit)`` as a source of ``kind`` entries."""
 
     def register(function):
         SOURCES.append(Source(kind, permissions, function))
@@ -109,17 +116,21 @@ def chosen_kinds(requested, allowed):
     return chosen or list(allowed)
 
 
-def build_timeline(patient, user, kinds=None):
-    """The patient's timeline for `user`, newest first, limited to `kinds` (default: all they may see)."""
+def build_timeline(patient, user, kinds=None, limit=None):
+    """The newest `limit` entries (None: all) of the patient's timeline for `user`, newest first,
+    limited to `kinds` (default: all they may see). No source reads more than `limit` rows, and an
+    entry is only made when the merge reaches it."""
     access = Access.for_user(user)
     wanted = set(access.kinds if kinds is None else kinds) & set(access.kinds)
     ids = {"patient_id": patient.external_id}
-    entries = []
-    for found in access.sources:
-        if found.kind in wanted:
-            entries += found.entries(patient, ids, user)
-    entries.sort(key=lambda entry: entry.at, reverse=True)
-    return entries
+    streams = [found.entries(patient, ids, user, limit) for found in access.sources if found.kind in wanted]
+    return list(islice(heapq.merge(*streams, key=attrgetter("at"), reverse=True), limit))
+
+
+def newest(queryset, *order, limit):
+    """`queryset` newest first by `order` (field names or expressions, descending), at most `limit` rows."""
+    order = [f"-{field}" if isinstance(field, str) else field.desc() for field in order]
+    return queryset.order_by(*order)[:limit]
 
 
 def when(moment):
@@ -136,6 +147,7 @@ def alert_state(alert):
 
 
 @source(MESSAGE, roles.VIEW_APPOINTMENTS)
-def portal_invitations(patient, ids, user):
-    for invitation in PortalInvitation.objects.filter(patient=patient, sent_at__isnull=False):
+def portal_invitations(patient, ids, user, limit):
+    invitations = PortalInvitation.objects.filter(patient=patient, sent_at__isnull=False)
+    for invitation in newest(invitations, "sent_at", limit=limit):
         yield TimelineEntry(kind=MESSAGE, at=invitation.sent_at, summary="Portal invitation e-mailed")

@@ -3,12 +3,13 @@ session alerts, integration notes and the messages sent. Registered when the ses
 Messages say that something was sent, never what it said. Addresses are reverse_lazy(): the timeline
 shows a page of a chart that may hold hundreds of entries, and only that page's are worked out."""
 
+from django.db.models.functions import Coalesce
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from clinic import roles
-from patients.timeline import ALERT, MESSAGE, NOTE, SESSION, TimelineEntry, alert_state, source, when
+from patients.timeline import ALERT, MESSAGE, NOTE, SESSION, TimelineEntry, alert_state, newest, source, when
 from sessions.models import (
     Appointment,
     IntegrationNote,
@@ -20,10 +21,10 @@ from sessions.models import (
 
 
 @source(SESSION, roles.VIEW_APPOINTMENTS)
-def appointments(patient, ids, user):
+def appointments(patient, ids, user, limit):
     now = timezone.now()
-    visits = patient.appointments.select_related("appointment_type", "clinician").order_by("-start")
-    for visit in visits:
+    visits = patient.appointments.select_related("appointment_type", "clinician")
+    for visit in newest(visits, "start", limit=limit):
         state = visit.get_status_display()
         if visit.is_open and visit.start > now:
             state = f"Upcoming · {state}"
@@ -53,11 +54,11 @@ def _dose(session):
 
 
 @source(SESSION, roles.VIEW_SESSION)
-def charts(patient, ids, user):
+def charts(patient, ids, user, limit):
     charts = patient.treatment_sessions.filter(
         status__in=[TreatmentSession.Status.DISCHARGED, TreatmentSession.Status.SIGNED]
     )
-    for session in charts:
+    for session in newest(charts, Coalesce("discharged_at", "started_at"), limit=limit):
         yield TimelineEntry(
             kind=SESSION,
             at=session.discharged_at or session.started_at,
@@ -70,14 +71,14 @@ def charts(patient, ids, user):
 
 
 @source(NOTE, roles.VIEW_NOTE)
-def notes(patient, ids, user):
+def notes(patient, ids, user, limit):
     # Metadata only: the note's text stays on the note's own page.
     notes = IntegrationNote.objects.filter(patient=patient).select_related(
         "author",
         "treatment_session__appointment__appointment_type",
         "appointment__appointment_type",
     )
-    for note in notes:
+    for note in newest(notes, "created_at", limit=limit):
         follows = note.follows
         summary = "Integration note"
         if follows is not None:
@@ -98,9 +99,9 @@ def notes(patient, ids, user):
 
 
 @source(ALERT, roles.VIEW_ALERTS, roles.VIEW_SESSION)
-def session_alerts(patient, ids, user):
+def session_alerts(patient, ids, user, limit):
     alerts = SessionAlert.objects.filter(session__patient=patient).select_related("session")
-    for alert in alerts:
+    for alert in newest(alerts, "raised_at", limit=limit):
         detail = f"during the {alert.session.get_route_display()} session"
         if alert.acknowledged_at:
             detail += f" · acknowledged {when(alert.acknowledged_at)}"
@@ -115,11 +116,11 @@ def session_alerts(patient, ids, user):
 
 
 @source(MESSAGE, roles.VIEW_APPOINTMENTS)
-def reminders(patient, ids, user):
+def reminders(patient, ids, user, limit):
     reminders = Reminder.objects.filter(
         appointment__patient=patient, status=Reminder.Status.SENT, sent_at__isnull=False
     ).select_related("appointment__appointment_type")
-    for reminder in reminders:
+    for reminder in newest(reminders, "sent_at", limit=limit):
         visit = reminder.appointment
         how = "texted (SMS)" if reminder.channel == Reminder.Channel.SMS else "e-mailed"
         yield TimelineEntry(
@@ -132,14 +133,14 @@ def reminders(patient, ids, user):
 
 
 @source(MESSAGE, roles.VIEW_APPOINTMENTS)
-def questionnaire_emails(patient, ids, user):
+def questionnaire_emails(patient, ids, user, limit):
     notices = QuestionnaireNotice.objects.filter(
         assignment__patient=patient, status=QuestionnaireNotice.Status.SENT, sent_at__isnull=False
     ).select_related("assignment__version__instrument")
     # Only the instrument's code: a version's definition (its whole questionnaire) is not read per e-mail.
     notices = notices.only("number", "sent_at", "assignment__version__instrument__code")
     named = user.has_perm(roles.VIEW_RESPONSES)
-    for notice in notices:
+    for notice in newest(notices, "sent_at", limit=limit):
         what = "Questionnaire invitation" if notice.number == 0 else f"Questionnaire reminder {notice.number}"
         yield TimelineEntry(
             kind=MESSAGE,

@@ -4,6 +4,8 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -256,3 +258,50 @@ def test_therapist_sees_when_a_note_after_an_appointment_was_signed(chart, thera
     note = next(entry for entry in build_timeline(chart, therapist) if entry.kind == "note")
     assert note.summary.startswith("Integration note after the ")
     assert "signed " in note.detail
+
+
+def test_every_limit_gives_the_newest_entries_of_the_whole_timeline(chart, prescriber, nurse, therapist):
+    """Each source reads only `limit` rows, newest first, and the merge keeps the order of the whole."""
+    hand_made = assign(
+        chart, current_version_for("GAD-7"), due_date=ago(days=2).date(), purpose="By hand", by=nurse
+    )
+    QuestionnaireAssignment.objects.filter(pk=hand_made.pk).update(
+        status=QuestionnaireAssignment.Status.EXPIRED, expires_at=None
+    )
+    for day in range(10, 16):
+        start = ago(days=day)
+        past = visit(chart, therapist, start, kind="integration")
+        phq9(chart, nurse, at=start + timedelta(hours=1))
+        IntegrationNote.objects.create(patient=chart, author=therapist, appointment=past, created_at=start)
+    whole = build_timeline(chart, prescriber)
+    assert [entry.at for entry in whole] == sorted((entry.at for entry in whole), reverse=True)
+    assert "GAD-7 questionnaire not answered" in [entry.summary for entry in whole[:3]]
+    for limit in range(1, len(whole) + 2):
+        assert build_timeline(chart, prescriber, limit=limit) == whole[:limit]
+
+
+def test_each_source_reads_no_more_rows_than_the_page_needs(chart, client_for, prescriber, nurse):
+    for day in range(10, 80):
+        phq9(chart, nurse, at=ago(days=day))
+    client = client_for(prescriber)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(timeline_url(chart)).content.decode()
+    responses = [q["sql"] for q in queries.captured_queries if "assessments_assessmentresponse" in q["sql"]]
+    assert responses and all("LIMIT 51" in sql for sql in responses)
+    assert len(entries_of(page)) == 50
+
+
+def test_nurse_can_page_to_the_end_of_a_long_timeline(patient_a, client_for, nurse):
+    for day in range(120):
+        visit(patient_a, nurse, ago(days=day + 1))
+    client = client_for(nurse)
+    seen = []
+    for number in (1, 2, 3):
+        page = client.get(timeline_url(patient_a) + f"?page={number}").content.decode()
+        seen += re.findall(r'datetime="([^"]+)"', page)
+        assert f"Page {number}" in page
+        assert (f"page={number + 1}" in page) == (number < 3)
+    assert len(seen) == len(set(seen)) == 120
+    assert seen == sorted(seen, reverse=True)
+    last = client.get(timeline_url(patient_a) + "?page=99999999999999999999999").content.decode()
+    assert "Page 3" in last and len(entries_of(last)) == 20
