@@ -1,21 +1,22 @@
 """One chronological timeline of a patient's chart: sessions, scores, notes, alerts and messages.
 
-Each source is one query (about ten in all, whatever the length of the chart) that reads its rows
-newest first and no more of them than the page being shown needs; the sources are merged as they
-are read, so a chart with a thousand scores costs what one with fifty does. Each is shown only to
-users who hold its permissions (clinic.roles). The timeline lives here, with the patient, but knows no
-other domain: each layer above registers its own sources (``assessments/timeline.py``,
-``sessions/timeline.py``, imported by their AppConfig.ready()), the way Django admin collects ModelAdmins. Entries carry a one-line summary made here, never
+Each source is one table (about ten in all) and is shown only to users who hold its permissions
+(clinic.roles). A page is drawn in two steps whatever the length of the chart: the moments of each
+source's newest entries (a column of timestamps), merged to learn how many of the page's entries each
+source holds; then only those rows, read and drawn. The timeline lives here, with the patient, but
+knows no other domain: each layer above registers its own sources (``assessments/timeline.py``,
+``sessions/timeline.py``, imported by their AppConfig.ready()), the way Django admin collects
+ModelAdmins. Entries carry a one-line summary made here, never
 a message's body or a note's text: the timeline says what happened, the linked page says the rest.
 """
 
 import heapq
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import islice
-from operator import attrgetter
+from itertools import islice, repeat
+from operator import attrgetter, itemgetter
 
+from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -64,28 +65,48 @@ class TimelineEntry:
         return KIND_CLASSES[self.kind]
 
 
-@dataclass(frozen=True)
 class Source:
-    """One query that adds entries of one kind, for users who hold every one of ``permissions``."""
+    """Entries of one ``kind`` from one table, for users who hold every one of ``permissions``.
 
-    kind: str
-    permissions: tuple
-    #: (patient, ids, user, limit) -> TimelineEntry objects, newest first (by ``at``), at most ``limit``
-    #: of them (None: all). The order must be exactly that of ``at``: the sources are merged, not sorted.
-    entries: Callable
+    A source says which rows are its entries (``rows``), the moment each happened (``at``: a field name
+    or an expression, exactly the ``at`` its entries carry, since sources are merged, not sorted), and
+    how a row reads on the timeline (``entry``). Register a subclass with ``@register``."""
+
+    kind = ""
+    permissions = ()
+    at = None
+
+    def rows(self, patient, user):
+        """The source's rows for this patient (select_related what ``entry`` reads), in any order."""
+        raise NotImplementedError
+
+    def entry(self, row, ids, user):
+        """The TimelineEntry of one row; ``ids`` are the patient's URL kwargs."""
+        raise NotImplementedError
+
+    def moments(self, patient, user, limit):
+        """When the newest ``limit`` entries happened, newest first: one narrow query, no rows built."""
+        ordered = newest(
+            self.rows(patient, user).annotate(timeline_at=self._at()), "timeline_at", limit=limit
+        )
+        return list(ordered.values_list("timeline_at", flat=True))
+
+    def entries(self, patient, ids, user, limit):
+        """The newest ``limit`` entries (None: all), newest first."""
+        for row in newest(self.rows(patient, user), self._at(), limit=limit):
+            yield self.entry(row, ids, user)
+
+    def _at(self):
+        return F(self.at) if isinstance(self.at, str) else self.at
 
 
 SOURCES = []
 
 
-def source(kind, *permissions):
-    """Register a function ``(patient, ids, user, limit)`` as a source of ``kind`` entries."""
-
-    def register(function):
-        SOURCES.append(Source(kind, permissions, function))
-        return function
-
-    return register
+def register(source_class):
+    """Add a Source subclass to the timeline (the way admin.register adds a ModelAdmin)."""
+    SOURCES.append(source_class())
+    return source_class
 
 
 def _may_see(user, source):
@@ -118,12 +139,27 @@ def chosen_kinds(requested, allowed):
 
 def build_timeline(patient, user, kinds=None, limit=None):
     """The newest `limit` entries (None: all) of the patient's timeline for `user`, newest first,
-    limited to `kinds` (default: all they may see). No source reads more than `limit` rows, and an
-    entry is only made when the merge reaches it."""
+    limited to `kinds` (default: all they may see).
+
+    With a limit, each source first gives only the moments of its newest `limit` entries (a column of
+    timestamps); merged, they say how many of the page's entries each source holds, and only those rows
+    are then read and drawn. A chart of hundreds of scores builds the fifty it shows, not 500."""
     access = Access.for_user(user)
     wanted = set(access.kinds if kinds is None else kinds) & set(access.kinds)
+    sources = [found for found in access.sources if found.kind in wanted]
     ids = {"patient_id": patient.external_id}
-    streams = [found.entries(patient, ids, user, limit) for found in access.sources if found.kind in wanted]
+    if limit is None:
+        shares = [None] * len(sources)
+    else:
+        shares = [0] * len(sources)
+        tagged = [zip(found.moments(patient, user, limit), repeat(n)) for n, found in enumerate(sources)]
+        for _at, n in islice(heapq.merge(*tagged, key=itemgetter(0), reverse=True), limit):
+            shares[n] += 1
+    streams = [
+        found.entries(patient, ids, user, share)
+        for found, share in zip(sources, shares, strict=True)
+        if share != 0
+    ]
     return list(islice(heapq.merge(*streams, key=attrgetter("at"), reverse=True), limit))
 
 
@@ -146,8 +182,14 @@ def alert_state(alert):
     return {"state": "Acknowledged", "state_class": "text-bg-secondary"}
 
 
-@source(MESSAGE, roles.VIEW_APPOINTMENTS)
-def portal_invitations(patient, ids, user, limit):
-    invitations = PortalInvitation.objects.filter(patient=patient, sent_at__isnull=False)
-    for invitation in newest(invitations, "sent_at", limit=limit):
-        yield TimelineEntry(kind=MESSAGE, at=invitation.sent_at, summary="Portal invitation e-mailed")
+@register
+class PortalInvitations(Source):
+    kind = MESSAGE
+    permissions = (roles.VIEW_APPOINTMENTS,)
+    at = "sent_at"
+
+    def rows(self, patient, user):
+        return PortalInvitation.objects.filter(patient=patient, sent_at__isnull=False)
+
+    def entry(self, invitation, ids, user):
+        return TimelineEntry(kind=MESSAGE, at=invitation.sent_at, summary="Portal invitation e-mailed")

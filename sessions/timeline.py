@@ -9,7 +9,17 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from clinic import roles
-from patients.timeline import ALERT, MESSAGE, NOTE, SESSION, TimelineEntry, alert_state, newest, source, when
+from patients.timeline import (
+    ALERT,
+    MESSAGE,
+    NOTE,
+    SESSION,
+    Source,
+    TimelineEntry,
+    alert_state,
+    register,
+    when,
+)
 from sessions.models import (
     Appointment,
     IntegrationNote,
@@ -20,18 +30,23 @@ from sessions.models import (
 )
 
 
-@source(SESSION, roles.VIEW_APPOINTMENTS)
-def appointments(patient, ids, user, limit):
-    now = timezone.now()
-    visits = patient.appointments.select_related("appointment_type", "clinician")
-    for visit in newest(visits, "start", limit=limit):
+@register
+class Appointments(Source):
+    kind = SESSION
+    permissions = (roles.VIEW_APPOINTMENTS,)
+    at = "start"
+
+    def rows(self, patient, user):
+        return patient.appointments.select_related("appointment_type", "clinician")
+
+    def entry(self, visit, ids, user):
         state = visit.get_status_display()
-        if visit.is_open and visit.start > now:
+        if visit.is_open and visit.start > timezone.now():
             state = f"Upcoming · {state}"
         detail = f"with {visit.clinician}"
         if visit.status == Appointment.Status.CANCELLED and visit.late_cancellation:
             detail += " · late cancellation"
-        yield TimelineEntry(
+        return TimelineEntry(
             kind=SESSION,
             at=visit.start,
             summary=f"{visit.appointment_type} appointment",
@@ -53,13 +68,19 @@ def _dose(session):
     return dose
 
 
-@source(SESSION, roles.VIEW_SESSION)
-def charts(patient, ids, user, limit):
-    charts = patient.treatment_sessions.filter(
-        status__in=[TreatmentSession.Status.DISCHARGED, TreatmentSession.Status.SIGNED]
-    )
-    for session in newest(charts, Coalesce("discharged_at", "started_at"), limit=limit):
-        yield TimelineEntry(
+@register
+class Charts(Source):
+    kind = SESSION
+    permissions = (roles.VIEW_SESSION,)
+    at = Coalesce("discharged_at", "started_at")
+
+    def rows(self, patient, user):
+        return patient.treatment_sessions.filter(
+            status__in=[TreatmentSession.Status.DISCHARGED, TreatmentSession.Status.SIGNED]
+        )
+
+    def entry(self, session, ids, user):
+        return TimelineEntry(
             kind=SESSION,
             at=session.discharged_at or session.started_at,
             summary=f"{session.get_route_display()} session charted: {_dose(session)}",
@@ -70,15 +91,35 @@ def charts(patient, ids, user, limit):
         )
 
 
-@source(NOTE, roles.VIEW_NOTE)
-def notes(patient, ids, user, limit):
-    # Metadata only: the note's text stays on the note's own page.
-    notes = IntegrationNote.objects.filter(patient=patient).select_related(
-        "author",
-        "treatment_session__appointment__appointment_type",
-        "appointment__appointment_type",
-    )
-    for note in newest(notes, "created_at", limit=limit):
+@register
+class Notes(Source):
+    kind = NOTE
+    permissions = (roles.VIEW_NOTE,)
+    at = "created_at"
+
+    def rows(self, patient, user):
+        # Metadata only: the note's text stays on the note's own page, and is not even read here.
+        return (
+            IntegrationNote.objects.filter(patient=patient)
+            .select_related(
+                "author",
+                "treatment_session__appointment__appointment_type",
+                "appointment__appointment_type",
+            )
+            .only(
+                "external_id",
+                "status",
+                "created_at",
+                "signed_at",
+                "author",
+                "treatment_session__appointment__start",
+                "treatment_session__appointment__appointment_type__name",
+                "appointment__start",
+                "appointment__appointment_type__name",
+            )
+        )
+
+    def entry(self, note, ids, user):
         follows = note.follows
         summary = "Integration note"
         if follows is not None:
@@ -87,7 +128,7 @@ def notes(patient, ids, user, limit):
         detail = f"by {note.author}"
         if note.signed_at:
             detail += f" · signed {when(note.signed_at)}"
-        yield TimelineEntry(
+        return TimelineEntry(
             kind=NOTE,
             at=note.created_at,
             summary=summary,
@@ -98,14 +139,20 @@ def notes(patient, ids, user, limit):
         )
 
 
-@source(ALERT, roles.VIEW_ALERTS, roles.VIEW_SESSION)
-def session_alerts(patient, ids, user, limit):
-    alerts = SessionAlert.objects.filter(session__patient=patient).select_related("session")
-    for alert in newest(alerts, "raised_at", limit=limit):
+@register
+class SessionAlerts(Source):
+    kind = ALERT
+    permissions = (roles.VIEW_ALERTS, roles.VIEW_SESSION)
+    at = "raised_at"
+
+    def rows(self, patient, user):
+        return SessionAlert.objects.filter(session__patient=patient).select_related("session")
+
+    def entry(self, alert, ids, user):
         detail = f"during the {alert.session.get_route_display()} session"
         if alert.acknowledged_at:
             detail += f" · acknowledged {when(alert.acknowledged_at)}"
-        yield TimelineEntry(
+        return TimelineEntry(
             kind=ALERT,
             at=alert.raised_at,
             summary=f"Session alert: {alert.message}",
@@ -115,15 +162,21 @@ def session_alerts(patient, ids, user, limit):
         )
 
 
-@source(MESSAGE, roles.VIEW_APPOINTMENTS)
-def reminders(patient, ids, user, limit):
-    reminders = Reminder.objects.filter(
-        appointment__patient=patient, status=Reminder.Status.SENT, sent_at__isnull=False
-    ).select_related("appointment__appointment_type")
-    for reminder in newest(reminders, "sent_at", limit=limit):
+@register
+class Reminders(Source):
+    kind = MESSAGE
+    permissions = (roles.VIEW_APPOINTMENTS,)
+    at = "sent_at"
+
+    def rows(self, patient, user):
+        return Reminder.objects.filter(
+            appointment__patient=patient, status=Reminder.Status.SENT, sent_at__isnull=False
+        ).select_related("appointment__appointment_type")
+
+    def entry(self, reminder, ids, user):
         visit = reminder.appointment
         how = "texted (SMS)" if reminder.channel == Reminder.Channel.SMS else "e-mailed"
-        yield TimelineEntry(
+        return TimelineEntry(
             kind=MESSAGE,
             at=reminder.sent_at,
             summary=f"Appointment reminder {how}",
@@ -132,20 +185,26 @@ def reminders(patient, ids, user, limit):
         )
 
 
-@source(MESSAGE, roles.VIEW_APPOINTMENTS)
-def questionnaire_emails(patient, ids, user, limit):
-    notices = QuestionnaireNotice.objects.filter(
-        assignment__patient=patient, status=QuestionnaireNotice.Status.SENT, sent_at__isnull=False
-    ).select_related("assignment__version__instrument")
-    # Only the instrument's code: a version's definition (its whole questionnaire) is not read per e-mail.
-    notices = notices.only("number", "sent_at", "assignment__version__instrument__code")
-    named = user.has_perm(roles.VIEW_RESPONSES)
-    for notice in newest(notices, "sent_at", limit=limit):
+@register
+class QuestionnaireEmails(Source):
+    kind = MESSAGE
+    permissions = (roles.VIEW_APPOINTMENTS,)
+    at = "sent_at"
+
+    def rows(self, patient, user):
+        notices = QuestionnaireNotice.objects.filter(
+            assignment__patient=patient, status=QuestionnaireNotice.Status.SENT, sent_at__isnull=False
+        ).select_related("assignment__version__instrument")
+        # Only the instrument's code: a version's definition (its whole questionnaire) is not read per e-mail.
+        return notices.only("number", "sent_at", "assignment__version__instrument__code")
+
+    def entry(self, notice, ids, user):
         what = "Questionnaire invitation" if notice.number == 0 else f"Questionnaire reminder {notice.number}"
-        yield TimelineEntry(
+        # Which questionnaire is a clinical detail: only for users who may see scores.
+        named = user.has_perm(roles.VIEW_RESPONSES)
+        return TimelineEntry(
             kind=MESSAGE,
             at=notice.sent_at,
             summary=f"{what} e-mailed",
-            # Which questionnaire is a clinical detail: only for users who may see scores.
             detail=f"for the {notice.assignment.version.instrument.code}" if named else "",
         )

@@ -236,8 +236,9 @@ def test_prescriber_timeline_runs_a_fixed_number_of_queries(
 ):
     client = client_for(prescriber)
     client.get(timeline_url(chart))  # warm caches (clinic settings, permissions)
-    # 10 for the timeline itself (one per source) and the rest for every page: session, user, roles.
-    with django_assert_max_num_queries(25) as small:
+    # At most 22 for the timeline itself (each source's moments, then the rows of those on the page; the
+    # missed questionnaires take two of each) and the rest for every page: session, user, roles.
+    with django_assert_max_num_queries(31) as small:
         client.get(timeline_url(chart))
     for day in range(10, 30):
         start = ago(days=day)
@@ -287,7 +288,8 @@ def test_each_source_reads_no_more_rows_than_the_page_needs(chart, client_for, p
     with CaptureQueriesContext(connection) as queries:
         page = client.get(timeline_url(chart)).content.decode()
     responses = [q["sql"] for q in queries.captured_queries if "assessments_assessmentresponse" in q["sql"]]
-    assert responses and all("LIMIT 51" in sql for sql in responses)
+    limits = [re.search(r"LIMIT (\d+)", sql) for sql in responses]
+    assert responses and all(limit and int(limit[1]) <= 51 for limit in limits)
     assert len(entries_of(page)) == 50
 
 

@@ -10,12 +10,13 @@ from sessions.models import AppointmentType, Room, TreatmentPlan
 
 
 def clinicians():
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, groups__name__in=[roles.PRESCRIBER, roles.NURSE, roles.THERAPIST])
-        .distinct()
-        .order_by("last_name", "first_name")
-    )
+    """Active staff who see patients. Their roles are a semi-join (``pk__in``), not a join made unique by
+    DISTINCT, which compares every column of every user (the calendar narrows this further by site)."""
+    User = get_user_model()
+    in_roles = User.groups.through.objects.filter(
+        group__name__in=[roles.PRESCRIBER, roles.NURSE, roles.THERAPIST]
+    ).values("user_id")
+    return User.objects.filter(is_active=True, pk__in=in_roles).order_by("last_name", "first_name")
 
 
 class SlotForm(forms.Form):

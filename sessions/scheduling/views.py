@@ -128,11 +128,12 @@ def calendar(request):
         columns = clinicians()
         if site:
             # The clinicians seen at this site in the days shown, not the whole group's staff.
-            columns = columns.filter(
-                appointments__room__site=site,
-                appointments__start__gte=window[0] - timedelta(minutes=LONGEST_APPOINTMENT_MINUTES),
-                appointments__start__lt=window[1],
-            ).distinct()
+            seen = Appointment.objects.filter(
+                room__site=site,
+                start__gte=window[0] - timedelta(minutes=LONGEST_APPOINTMENT_MINUTES),
+                start__lt=window[1],
+            )
+            columns = columns.filter(pk__in=seen.values("clinician_id"))
         columns = list(columns)
     step = timedelta(days=7 if view == "week" else 1)
     can_book = request.user.has_perm(roles.BOOK_APPOINTMENT) and request.user.has_perm(roles.VIEW_PATIENT)
