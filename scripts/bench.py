@@ -34,7 +34,10 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -48,7 +51,8 @@ class Page:
     persona: str
     path: str
     method: str = "GET"
-    body: dict | None = None
+    body: dict | Callable | None = None  # a callable gives each request its own body
+    headers: dict = field(default_factory=dict)
     kind: str = "html"
     expect: int = 200
     times: list = field(default_factory=list)
@@ -113,6 +117,7 @@ def main():
         print(_describe_data(subjects, connection))
         cookies = {persona: _sign_in(user) for persona, user in subjects["users"].items()}
         pages = _pages(subjects)
+        pages += _vitals_post(subjects)
         client = _Client(port, cookies)
         # The floor: the staff layout (menu, alert badge, clinic settings) around nothing, for a signed-in
         # prescriber: every middleware and context processor a page pays for before its own work.
@@ -394,6 +399,81 @@ def _pages(s):
     return [page for page in pages if page.persona in s["users"]]
 
 
+def _last_infusion(patient):
+    from sessions.charting.models import TreatmentSession
+
+    signed = TreatmentSession.objects.filter(patient=patient, route="iv", ordered_minutes__isnull=False)
+    return signed.order_by("-started_at").first()
+
+
+def _vitals_post(s):
+    """The nurse charting vitals during an infusion, as the chart sends them (htmx; the answer is the
+    flowsheet and the alerts). The generated clinic's charts are all closed, so one of today's IV
+    bookings of the busiest nurse is checked in and its chart started here, through the app's own
+    step, and its dose marked as started 20 minutes ago, copied from the patient's last signed session
+    (ordering and drawing a dose need a vial from the ledger). Each request charts one more reading."""
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from sessions.charting import steps
+    from sessions.charting.models import TreatmentSession
+    from sessions.scheduling.models import Appointment
+
+    nurse = s["users"].get("nurse")
+    if nurse is None:
+        return []
+    fields = TreatmentSession._meta.concrete_fields
+    now = timezone.now()
+    chart = TreatmentSession.objects.filter(
+        started_by=nurse, discharged_at__isnull=True, started_at__date=timezone.localdate(), route="iv"
+    ).first()
+    booked = Appointment.objects.filter(
+        clinician=nurse,
+        appointment_type__kind="iv",
+        status__in=[Appointment.Status.SCHEDULED, Appointment.Status.CONFIRMED],
+        start__date=timezone.localdate(),
+        start__lte=now,
+    ).order_by("-start")
+    for appointment in [] if chart else booked:
+        if not _last_infusion(appointment.patient):
+            continue
+        appointment.status = Appointment.Status.CHECKED_IN
+        appointment.save(update_fields=["status"])
+        try:
+            chart = steps.start_session(appointment, by=nurse, now=appointment.start)
+            break
+        except steps.ChartingError:
+            continue
+    if chart is not None and chart.ordered_minutes is None:
+        last = _last_infusion(chart.patient)
+        order = {f.attname: getattr(last, f.attname) for f in fields if f.name.startswith("ordered_")}
+        TreatmentSession.objects.filter(pk=chart.pk).update(
+            **{**order, "ordered_at": now - timedelta(minutes=25)},
+            lot_number=last.lot_number,
+            administered_volume_ml=last.administered_volume_ml,
+            administered_by=nurse,
+            dose_started_at=max(chart.started_at, now - timedelta(minutes=20)),
+        )
+    if chart is None:
+        print("Vitals POST not measured: the busiest nurse has no IV booking earlier today to chart.")
+        return []
+    kwargs = {"patient_id": chart.patient.external_id, "session_id": chart.external_id}
+
+    def reading():
+        return {"submission_id": str(uuid.uuid4()), "sbp": 124, "dbp": 78, "hr": 76, "spo2": 98, "rr": 14}
+
+    return [
+        Page(
+            "Vitals POST (htmx, during a dose)",
+            "nurse",
+            reverse("sessions:chart_vitals", kwargs=kwargs),
+            "POST",
+            body=reading,
+            headers={"HX-Request": "true"},
+        )
+    ]
+
+
 class _Client:
     """Plain HTTP/1.1 to gunicorn, as the HTTPS proxy in front of it would speak."""
 
@@ -404,7 +484,7 @@ class _Client:
             persona: f"sessionid={value}; csrftoken={self.csrf}" for persona, value in session_cookies.items()
         }
 
-    def request(self, persona, method, path, body=None):
+    def request(self, persona, method, path, body=None, extra_headers=None):
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
         headers = {
             "Host": "127.0.0.1",
@@ -412,13 +492,14 @@ class _Client:
             "X-Forwarded-Proto": "https",
             "X-Forwarded-For": "127.0.0.1",
             "User-Agent": "clinic-bench",
+            **(extra_headers or {}),
         }
         payload = None
         if method == "POST":
             headers["X-CSRFToken"] = self.csrf
             headers["Referer"] = "https://127.0.0.1/"
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-            payload = urlencode(body or {})
+            payload = urlencode((body() if callable(body) else body) or {})
         started = time.perf_counter()
         connection.request(method, path, body=payload, headers=headers)
         response = connection.getresponse()
@@ -431,7 +512,7 @@ class _Client:
 def _check_pages(client, pages):
     broken = []
     for page in pages:
-        response, _, _ = client.request(page.persona, page.method, page.path, page.body)
+        response, _, _ = client.request(page.persona, page.method, page.path, page.body, page.headers)
         if response.status != page.expect:
             broken.append(f"  {page.label} ({page.persona}) {page.path}: {response.status}")
     if broken:
@@ -447,7 +528,7 @@ def _measure(client, pages, floor, rounds):
         for page in pages:
             for measured in (floor, page):
                 response, content, elapsed = client.request(
-                    measured.persona, measured.method, measured.path, measured.body
+                    measured.persona, measured.method, measured.path, measured.body, measured.headers
                 )
                 if warm_up:
                     continue

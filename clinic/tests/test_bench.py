@@ -4,6 +4,7 @@ the SMTP sink that counts each Message-ID it receives."""
 import importlib.util
 import smtplib
 import threading
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -55,3 +56,40 @@ def test_the_mail_sink_counts_each_message_id():
 
 def test_bench_headers_are_off_in_the_settings_by_default():
     assert "clinic.bench.BenchHeadersMiddleware" not in settings.MIDDLEWARE
+
+
+def test_the_bench_charts_vitals_during_a_dose_on_one_of_todays_bookings(
+    patient_a, nurse, prescriber, client_for
+):
+    """The bench's vitals POST: it opens a chart on the nurse's IV booking from earlier today (the
+    generated clinic has no open chart), marks its dose started, and each request charts one reading."""
+    from django.utils import timezone
+
+    from sessions.models import Appointment, TreatmentSession
+    from testing.charting import charted_session
+
+    charted_session(patient_a, nurse, prescriber, start=timezone.now() - timedelta(days=7))
+    local_midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    start = max(timezone.now() - timedelta(minutes=30), local_midnight + timedelta(minutes=1))
+    last = Appointment.objects.filter(patient=patient_a).latest("start")
+    Appointment.objects.create(
+        patient=patient_a,
+        appointment_type=last.appointment_type,
+        start=start,
+        end=start + timedelta(hours=2),
+        room=last.room,
+        clinician=nurse,
+        created_by=nurse,
+        status=Appointment.Status.CONFIRMED,
+    )
+    bench = load_bench_script()
+    [page] = bench._vitals_post({"users": {"nurse": nurse}})
+    chart = TreatmentSession.objects.get(patient=patient_a, discharged_at__isnull=True)
+    assert chart.dose_started_at is not None and chart.ordered_minutes == 40
+    client = client_for(nurse)
+    for readings in (1, 2):
+        response = client.post(page.path, page.body(), HTTP_HX_REQUEST="true")
+        assert response.status_code == 200
+        assert chart.vitals.count() == readings
+    # A second run finds the chart it opened.
+    assert bench._vitals_post({"users": {"nurse": nurse}})[0].path == page.path
