@@ -45,6 +45,7 @@ class ClinicBuilder:
             "nurses": self.staff["nurses"],
             "therapists": self.staff["therapists"],
             "frontdesk": self.staff["frontdesk"],
+            "sites": self.rooms["sites"],
             "chairs": self.rooms["chairs"],
             "consult": self.rooms["consult"],
             "pw": self.password_hash,
@@ -67,6 +68,20 @@ class ClinicBuilder:
                 $$
                 """,
                 {"seed": str(self.seed)},
+            )
+            # Member `x` of the pool's people (or rooms) at `site`: pools are interleaved by site (member
+            # i works at site i mod `sites`), so a patient's clinicians and rooms share the patient's site.
+            # A pool smaller than the number of sites is shared by all of them.
+            run(
+                cursor,
+                """
+                CREATE OR REPLACE FUNCTION pg_temp.gen_pick(pool bigint[], site int, sites int, x bigint)
+                RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
+                    SELECT CASE WHEN array_length(pool, 1) <= site THEN pool[1 + x %% array_length(pool, 1)]
+                           ELSE pool[1 + site + sites * (x %% ((array_length(pool, 1) - 1 - site) / sites + 1))]
+                           END
+                $$
+                """,
             )
             for step in (
                 registry.patients,

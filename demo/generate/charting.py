@@ -26,7 +26,7 @@ def sessions_plan(builder, cursor):
             SELECT p.g, p.patient_id, k, p.n_sess, p.route, p.nurse, p.prescriber, p.plan_id, p.weight,
                    -- days before the last session: 4 days apart in induction (the first 6), then 14
                    p.last_day - ((p.n_sess - k) * 14 - greatest(0, least(p.n_sess, 6) - k) * 10) AS raw_day,
-                   (%(chairs)s::bigint[])[1 + ((p.g + k) %% array_length(%(chairs)s::bigint[], 1))] AS room,
+                   pg_temp.gen_pick(%(chairs)s::bigint[], p.site, %(sites)s, p.g / %(sites)s + k) AS room,
                    8 + ((p.g * 3 + k) %% 8) AS hour
             FROM gen_p p CROSS JOIN LATERAL generate_series(1, p.n_sess) k
             WHERE p.n_sess IS NOT NULL

@@ -1,4 +1,5 @@
 """The generated clinic's staff, rooms and names: 40 staff per 20,000 patients, a site per 5,000.
+Each generated clinician and room belongs to one site (pools interleaved by site, see ``make_rooms``).
 
 Staff are made through the ORM (a few dozen rows) with the demo password and a vouched address, so a
 benchmark can sign in as any of them; patients are made in bulk by ``demo.generate.build``.
@@ -184,18 +185,29 @@ def site_names(patients):
 
 
 def make_rooms(patients):
-    """Treatment chairs and consulting rooms at each site: ({"chairs": [id…], "consult": [id…]})."""
+    """Treatment chairs and consulting rooms at each site: ``{"sites": S, "chairs": [id…], "consult":
+    [id…]}``, each list interleaved by site (room i is at site i mod S), the way the staff pools are read
+    (``pg_temp.gen_pick``): a patient's rooms and clinicians are all at the patient's site."""
     chairs, consult = [], []
-    for name in site_names(patients):
+    names = site_names(patients)
+    for name in names:
         site = Site.objects.get_or_create(name=name)[0]
-        for number in range(1, 7):
-            chairs.append(
+        chairs.append(
+            [
                 Room.objects.update_or_create(
                     name=f"{name} chair {number}", defaults={"is_chair": True, "site": site}
                 )[0].pk
-            )
-        for number in range(1, 4):
-            consult.append(
+                for number in range(1, 7)
+            ]
+        )
+        consult.append(
+            [
                 Room.objects.update_or_create(name=f"{name} consult {number}", defaults={"site": site})[0].pk
-            )
-    return {"chairs": chairs, "consult": consult}
+                for number in range(1, 4)
+            ]
+        )
+    return {
+        "sites": len(names),
+        "chairs": [pk for row in zip(*chairs, strict=True) for pk in row],
+        "consult": [pk for row in zip(*consult, strict=True) for pk in row],
+    }

@@ -51,17 +51,17 @@ def other_appointments(builder, cursor):
             SELECT p.g, p.patient_id, %(type_consultation)s AS type_id, 60 AS minutes, p.prescriber AS clinician,
                    coalesce((SELECT min(start) FROM gen_s s WHERE s.g = p.g) - interval '14 days',
                             now() - interval '1 day' * (3 + p.g %% 40)) AS start, 'completed' AS status,
-                   (%(consult)s::bigint[])[1 + (p.g %% array_length(%(consult)s::bigint[], 1))] AS room
+                   pg_temp.gen_pick(%(consult)s::bigint[], p.site, %(sites)s, p.g / %(sites)s) AS room
             FROM gen_p p WHERE p.status <> 'inquiry'
             UNION ALL
             -- integration session two days after two of every three treatment sessions
             SELECT s.g, s.patient_id, %(type_integration)s, 60, p.therapist, s.start + interval '2 days' + interval '3 hours',
-                   'completed', (%(consult)s::bigint[])[1 + ((s.g + s.k) %% array_length(%(consult)s::bigint[], 1))]
+                   'completed', pg_temp.gen_pick(%(consult)s::bigint[], p.site, %(sites)s, s.g / %(sites)s + s.k)
             FROM gen_s s JOIN gen_p p USING (g) WHERE (s.g + s.k) %% 3 <> 2 AND s.start < now() - interval '3 days'
             UNION ALL
             -- follow-up with the prescriber after the induction
             SELECT s.g, s.patient_id, %(type_follow_up)s, 30, p.prescriber, s.start + interval '5 days' + interval '1 hour',
-                   'completed', (%(consult)s::bigint[])[1 + (s.g %% array_length(%(consult)s::bigint[], 1))]
+                   'completed', pg_temp.gen_pick(%(consult)s::bigint[], p.site, %(sites)s, s.g / %(sites)s)
             FROM gen_s s JOIN gen_p p USING (g) WHERE s.k IN (6, 20) AND s.start < now() - interval '6 days'
             UNION ALL
             -- cancelled and missed treatment visits
@@ -95,8 +95,9 @@ def other_appointments(builder, cursor):
 def open_bookings(builder, cursor):
     """Today's and the next three weeks' bookings, as many as the clinic can hold: the database
     refuses two open appointments of one room, clinician or patient at once, so each booking takes
-    a free slot of the grid (chairs with nurses, three treatment slots a day; consulting rooms with
-    therapists, hourly integration sessions). Treatment and integration go to different patients."""
+    a free slot of the grid of the patient's site (chairs with nurses, three treatment slots a day;
+    consulting rooms with therapists, hourly integration sessions). Treatment and integration go to
+    different patients."""
     return run(
         cursor,
         """
@@ -106,28 +107,32 @@ def open_bookings(builder, cursor):
             WHERE extract(isodow FROM d) < 6
             LIMIT 16
         ),
+        -- Slots per site: as many as its rooms or its clinicians, whichever is fewer (the pools are
+        -- interleaved by site, see pg_temp.gen_pick).
         treat AS (
-            SELECT p.*, row_number() OVER (ORDER BY p.g) - 1 AS i,
-                   least(array_length(%(chairs)s::bigint[], 1), array_length(%(nurses)s::bigint[], 1)) AS per_slot
+            SELECT p.*, row_number() OVER (PARTITION BY p.site ORDER BY p.g) - 1 AS i,
+                   greatest(1, least(array_length(%(chairs)s::bigint[], 1) / %(sites)s,
+                                     (array_length(%(nurses)s::bigint[], 1) - 1 - p.site) / %(sites)s + 1)) AS per_slot
             FROM gen_p p WHERE p.status = 'active' AND p.g %% 2 = 0
         ),
         talk AS (
-            SELECT p.*, row_number() OVER (ORDER BY p.g) - 1 AS i,
-                   least(array_length(%(consult)s::bigint[], 1), array_length(%(therapists)s::bigint[], 1)) AS per_slot
+            SELECT p.*, row_number() OVER (PARTITION BY p.site ORDER BY p.g) - 1 AS i,
+                   greatest(1, least(array_length(%(consult)s::bigint[], 1) / %(sites)s,
+                                     (array_length(%(therapists)s::bigint[], 1) - 1 - p.site) / %(sites)s + 1)) AS per_slot
             FROM gen_p p WHERE p.status = 'active' AND p.g %% 2 = 1
         ),
         wanted AS (
             SELECT t.g, t.patient_id,
                    CASE t.route WHEN 'iv' THEN %(type_iv)s WHEN 'im' THEN %(type_im)s ELSE %(type_intranasal)s END AS type_id,
                    CASE t.route WHEN 'iv' THEN 120 WHEN 'im' THEN 90 ELSE 150 END AS minutes,
-                   (%(nurses)s::bigint[])[1 + t.i %% t.per_slot] AS clinician,
-                   (%(chairs)s::bigint[])[1 + t.i %% t.per_slot] AS room,
+                   pg_temp.gen_pick(%(nurses)s::bigint[], t.site, %(sites)s, t.i %% t.per_slot) AS clinician,
+                   pg_temp.gen_pick(%(chairs)s::bigint[], t.site, %(sites)s, t.i %% t.per_slot) AS room,
                    (t.i / t.per_slot) / 3 AS day_i, 8 + 3 * ((t.i / t.per_slot) %% 3) AS hour
             FROM treat t
             UNION ALL
             SELECT t.g, t.patient_id, %(type_integration)s, 60,
-                   (%(therapists)s::bigint[])[1 + t.i %% t.per_slot],
-                   (%(consult)s::bigint[])[1 + t.i %% t.per_slot],
+                   pg_temp.gen_pick(%(therapists)s::bigint[], t.site, %(sites)s, t.i %% t.per_slot),
+                   pg_temp.gen_pick(%(consult)s::bigint[], t.site, %(sites)s, t.i %% t.per_slot),
                    (t.i / t.per_slot) / 8, 9 + (t.i / t.per_slot) %% 8
             FROM talk t
         )

@@ -8,6 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.db.models import Count
+from django.utils import timezone
 
 from assessments import scoring
 from assessments.models import AssessmentResponse, QuestionnaireAssignment, RiskAlert
@@ -91,6 +93,13 @@ def test_a_generated_clinic_has_every_table_filled_in_a_realistic_shape_and_true
     assert (
         Reminder.objects.filter(status="sent").exists() and Reminder.objects.filter(status="pending").exists()
     )
+    # Each patient is seen at one site, by that site's staff: no generated clinician works at two sites.
+    visits = Appointment.objects.filter(patient__in=made, start__lt=timezone.now())
+    sites_per_patient = visits.values("patient").annotate(n=Count("room__site", distinct=True))
+    assert {row["n"] for row in sites_per_patient} == {1}
+    staff = visits.exclude(clinician__email__endswith="@clinic.example")
+    sites_per_clinician = staff.values("clinician").annotate(n=Count("room__site", distinct=True))
+    assert {row["n"] for row in sites_per_clinician} == {1}
     # Every contact detail is obviously invented.
     assert not made.exclude(phone__contains="555-01").exists()
     # The ledger adds up: each vial's balance is its receipts less what was drawn.
