@@ -408,10 +408,12 @@ def _last_infusion(patient):
 
 def _vitals_post(s):
     """The nurse charting vitals during an infusion, as the chart sends them (htmx; the answer is the
-    flowsheet and the alerts). The generated clinic's charts are all closed, so one of today's IV
-    bookings of the busiest nurse is checked in and its chart started here, through the app's own
-    step, and its dose marked as started 20 minutes ago, copied from the patient's last signed session
-    (ordering and drawing a dose need a vial from the ledger). Each request charts one more reading."""
+    flowsheet and the alerts). The generated clinic's charts are all closed, so an IV booking from
+    earlier today (the busiest nurse's if they have one) is checked in and its chart started here by
+    that nurse, through the app's own step, and its dose marked as started 20 minutes ago, copied from
+    the patient's last infusion (ordering and drawing a dose need a vial from the ledger). Each request
+    charts one more reading."""
+    from django.db.models import Case, When
     from django.urls import reverse
     from django.utils import timezone
 
@@ -427,13 +429,13 @@ def _vitals_post(s):
     chart = TreatmentSession.objects.filter(
         started_by=nurse, discharged_at__isnull=True, started_at__date=timezone.localdate(), route="iv"
     ).first()
+    # The busiest nurse's own booking if there is one; any IV booking from earlier today if not.
     booked = Appointment.objects.filter(
-        clinician=nurse,
         appointment_type__kind="iv",
         status__in=[Appointment.Status.SCHEDULED, Appointment.Status.CONFIRMED],
         start__date=timezone.localdate(),
         start__lte=now,
-    ).order_by("-start")
+    ).order_by(Case(When(clinician=nurse, then=0), default=1), "-start")[:20]
     for appointment in [] if chart else booked:
         if not _last_infusion(appointment.patient):
             continue
@@ -455,7 +457,7 @@ def _vitals_post(s):
             dose_started_at=max(chart.started_at, now - timedelta(minutes=20)),
         )
     if chart is None:
-        print("Vitals POST not measured: the busiest nurse has no IV booking earlier today to chart.")
+        print("Vitals POST not measured: no IV booking earlier today to chart (run it after the first one).")
         return []
     kwargs = {"patient_id": chart.patient.external_id, "session_id": chart.external_id}
 
