@@ -5,13 +5,14 @@
 releases default to FHIR R5 and carry R4B (4.3.0) and STU3 beside it; no maintained release carries
 R4 (4.0.1) itself: the last that did, 6.x, is pydantic-1 only and unmaintained. R4B is R4 with a few
 new resources (SubscriptionTopic, the medicinal-product definitions, Evidence) and corrections to
-them; the resources exported here (Patient, Practitioner, Condition, Encounter, Observation,
-Questionnaire, QuestionnaireResponse, MedicationRequest, MedicationAdministration, AdverseEvent,
-Consent, DocumentReference, Provenance, Bundle) have the same elements in R4 and R4B, and the export
-uses no element that R4 lacks, so the JSON is valid R4 (docs/fhir.md, "Version").
+them; the resources exported here (Patient, Practitioner, Condition, AllergyIntolerance,
+MedicationStatement, Goal, Encounter, Observation, Questionnaire, QuestionnaireResponse,
+MedicationRequest, MedicationAdministration, AdverseEvent, DetectedIssue, ClinicalImpression, Consent,
+DocumentReference, Provenance, Bundle) have the same elements in R4 and R4B, and the export uses no element that R4 lacks,
+so the JSON is valid R4 (docs/fhir.md, "Version").
 
-**Layout.** One module per concept (people, encounters, observations, questionnaires, medications,
-safety, documents); in each, one small function per resource type, registered in
+**Layout.** One module per concept (people, intake, screening, encounters, observations, checks,
+questionnaires, medications, safety, alerts, documents); in each, one small function per resource type, registered in
 ``interop.fhir.registry.BUILDERS`` so that an import could be added beside them later (import is not
 built). ``interop.fhir.bundle`` loads a patient's record in a fixed number of queries and assembles
 the Bundle; ``interop.fhir.context`` gives every resource a stable UUID.

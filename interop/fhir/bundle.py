@@ -1,18 +1,33 @@
 """One patient's record as a FHIR Bundle of type "collection", in a fixed number of queries whatever
 the length of the record (each relation fetched once: select_related / prefetch_related)."""
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
-from assessments.models import AssessmentResponse
-from interop.fhir import documents, encounters, medications, observations, people, questionnaires, safety
+from assessments.models import AssessmentResponse, RiskAlert
+from interop.fhir import (
+    alerts,
+    checks,
+    documents,
+    encounters,
+    medications,
+    observations,
+    people,
+    questionnaires,
+    safety,
+    screening,
+)
 from interop.fhir.context import Context, part_id
+from interop.fhir.intake import intake_resources
 from interop.fhir.registry import make
-from patients.models import ConsentSignature, IntakeSection, Patient
+from patients.models import ConsentSignature, IntakeSection, Patient, ScreeningDecision
 from sessions.charting.models import (
     AdverseEvent,
     EsketamineDevice,
+    SafetyOverride,
     SedationObservation,
+    SessionAddendum,
+    SessionAlert,
     TreatmentSession,
     VitalSignReading,
 )
@@ -69,7 +84,7 @@ def load_many(patients):
     sessions = _by_patient(
         TreatmentSession.objects.filter(patient__in=pks)
         .select_related(
-            "appointment",
+            "appointment__appointment_type",
             "vial",
             "started_by",
             "checklist_by",
@@ -84,12 +99,27 @@ def load_many(patients):
             Prefetch("observations", queryset=_charted(SedationObservation)),
             Prefetch("devices", queryset=_charted(EsketamineDevice)),
             Prefetch("adverse_events", queryset=_charted(AdverseEvent)),
+            Prefetch(
+                "alerts",
+                queryset=SessionAlert.objects.select_related("acknowledged_by").order_by("raised_at", "pk"),
+            ),
+            Prefetch("overrides", queryset=SafetyOverride.objects.select_related("by").order_by("at", "pk")),
+            Prefetch(
+                "addenda",
+                queryset=SessionAddendum.objects.select_related("author").order_by("created_at", "pk"),
+            ),
         )
         .order_by("started_at", "pk")
     )
     responses = _by_patient(
         AssessmentResponse.objects.filter(patient__in=pks)
         .select_related("version__instrument", "entered_by")
+        .prefetch_related(
+            Prefetch(
+                "alerts",
+                queryset=RiskAlert.objects.select_related("acknowledged_by").order_by("created_at", "pk"),
+            )
+        )
         .order_by("completed_at", "pk")
     )
     signatures = _by_patient(
@@ -105,6 +135,15 @@ def load_many(patients):
         .defer(*PRIVATE_NOTE_FIELDS)
         .select_related("signed_by", "treatment_session", "appointment")
         .order_by("signed_at", "pk")
+    )
+    # Screening decisions hang on the patients themselves (``patient.screening_decisions.all()`` in
+    # assemble), so the tuple each patient's record is loaded as keeps its shape for its other readers.
+    prefetch_related_objects(
+        list(patients),
+        Prefetch(
+            "screening_decisions",
+            queryset=ScreeningDecision.objects.select_related("signed_by").order_by("signed_at", "pk"),
+        ),
     )
     loaded = {}
     for pk in pks:
@@ -136,6 +175,10 @@ def assemble(patient, loaded, known=None):
     resources = people.patient_resource(ctx)
     resources += people.condition_resources(ctx, intake, sections)
     resources += observations.intake_measurements(ctx, intake, sections)
+    resources += intake_resources(ctx, intake, sections)
+    for decision in patient.screening_decisions.all():
+        resources += screening.screening_decision(ctx, decision)
+    alerts.remember_alerts(ctx, sessions, responses)
     for appointment in appointments:
         resources += encounters.appointment_encounter(ctx, appointment)
     for session in sessions:
@@ -147,10 +190,23 @@ def assemble(patient, loaded, known=None):
             made += observations.session_vitals(ctx, session, reading)
         for observation in session.observations.all():
             made += observations.sedation_and_dissociation(ctx, session, observation)
+        made += checks.pre_session_checklist(ctx, session)
         made += observations.aldrete(ctx, session)
+        made += checks.discharge_criteria(ctx, session)
+        made += checks.rems_answers(ctx, session)
         for event in session.adverse_events.all():
             made += safety.adverse_event(ctx, session, event)
+        for alert in session.alerts.all():
+            made += alerts.session_alert(ctx, session, alert)
+        for override in session.overrides.all():
+            made += alerts.safety_override(ctx, session, override)
+        made += alerts.dose_limit_override(ctx, session)
+        # The signatures cover the chart as signed; the record document and its later addenda come after.
         made += documents.session_provenance(ctx, session, [resource.id for resource in made])
+        made += documents.session_record(ctx, session)
+        for addendum in session.addenda.all():
+            made += documents.session_addendum(ctx, session, addendum)
+            made += documents.session_addendum_provenance(ctx, session, addendum)
         resources += made
     versions = {}
     for response in responses:
@@ -164,6 +220,8 @@ def assemble(patient, loaded, known=None):
         made = questionnaires.questionnaire_response(ctx, response)
         resources += made
         resources += observations.questionnaire_score(ctx, response, made[0].id)
+        for alert in response.alerts.all():
+            resources += alerts.risk_alert(ctx, response, alert)
     for signature in signatures:
         resources += documents.consent(ctx, signature)
         resources += documents.consent_pdf(ctx, signature)

@@ -24,6 +24,9 @@ SIGNATURE_TYPE = "urn:iso-astm:E1762-95:2013"
 AE_SEVERITY = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"
 AE_OUTCOME = "http://terminology.hl7.org/CodeSystem/adverse-event-outcome"
 AE_SERIOUSNESS = "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness"
+ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
+ALLERGY_VERIFICATION = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
+MEDICATION_STATEMENT_CATEGORY = "http://terminology.hl7.org/CodeSystem/medication-statement-category"
 
 
 def local_system(name):
@@ -116,3 +119,26 @@ PATIENT_NOTE = coding(LOINC, "51855-5", "Patient Note")
 AUTHOR_SIGNATURE = coding(SIGNATURE_TYPE, "1.2.840.10065.1.12.1.1", "Author's Signature")
 VERIFICATION_SIGNATURE = coding(SIGNATURE_TYPE, "1.2.840.10065.1.12.1.5", "Verification Signature")
 CONSENT_SIGNATURE = coding(SIGNATURE_TYPE, "1.2.840.10065.1.12.1.7", "Consent Signature")
+
+# Pregnancy status: LOINC 82810-3 with the LOINC answers of the HL7 International Patient Summary value
+# set (hl7.org/fhir/uv/ips/ValueSet-pregnancy-status-uv-ips.html): LA15173-0 Pregnant, LA26683-5 Not
+# pregnant, LA4489-6 Unknown. The intake's "Does not apply to me" has no LOINC answer: local code only.
+PREGNANCY_STATUS = coding(LOINC, "82810-3", "Pregnancy status")
+PREGNANCY_ANSWERS = {
+    "pregnant": coding(LOINC, "LA15173-0", "Pregnant"),
+    "not_pregnant": coding(LOINC, "LA26683-5", "Not pregnant"),
+    "unsure": coding(LOINC, "LA4489-6", "Unknown"),
+}
+
+# Local code systems (under SITE_URL) of the intake, the alerts and the session documents.
+MEDICAL_HISTORY = "medical-history"
+INTAKE_QUESTIONS = "intake-question"
+ALERT = "alert"
+RISK_RULE = "risk-alert-rule"
+DOCUMENT_TYPE = "document-type"
+CHECKLIST = "pre-session-checklist"
+CHECKLIST_ANSWERS = "answers-pre-session-checklist"
+DISCHARGE = "discharge-criteria"
+REMS = "rems"
+ASSESSMENT = "assessment"
+SCREENING_RULE = "screening-rule"

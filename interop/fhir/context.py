@@ -35,13 +35,15 @@ def instant(value):
 
 
 class Context:
-    """What the builders share: the patient's id and the staff referred to, so that each appears once as a
-    Practitioner."""
+    """What the builders share: the patient's id, the staff referred to (so that each appears once as a
+    Practitioner), and the ids of the patient's alerts by the treatment gate's key (so that an override
+    can point at the alerts it lifted)."""
 
     def __init__(self, patient):
         self.patient = patient
         self.patient_id = str(patient.external_id)
         self.practitioners = {}
+        self.alert_ids = {}
 
     @property
     def subject(self):

@@ -1,5 +1,6 @@
 """Consent, the signed PDFs (DocumentReference: by address and SHA-256, never embedded), the
-integration-note summaries shared with the patient, and a Provenance for each signature."""
+integration-note summaries shared with the patient, signed session records and their addenda, and a
+Provenance for each signature and addendum."""
 
 import base64
 
@@ -8,6 +9,7 @@ from django.urls import reverse
 
 from interop.fhir import codes
 from interop.fhir.context import instant, part_id, ref
+from interop.fhir.encounters import session_encounter_id
 from interop.fhir.registry import builds, make
 
 #: An extension of ours: R4's Attachment.hash is SHA-1, the clinic keeps SHA-256 of each signed PDF.
@@ -199,5 +201,116 @@ def shared_summary_provenance(ctx, note):
             }
         ],
         "signature": [_signature(codes.AUTHOR_SIGNATURE, note.signed_at, signer)],
+    }
+    return [make(data)]
+
+
+def session_record_id(session):
+    return part_id(session.external_id, "record")
+
+
+@builds("DocumentReference")
+def session_record(ctx, session):
+    """A signed session record, by the address of its PDF in Clinic (staff sign in to open it), so that
+    its addenda can say which document they append to. Unsigned records are not documents yet."""
+    if not session.is_locked:
+        return []
+    path = reverse(
+        "sessions:chart_record_pdf",
+        kwargs={"patient_id": ctx.patient.external_id, "session_id": session.external_id},
+    )
+    signed_at = session.prescriber_signed_at or session.nurse_signed_at
+    data = {
+        "resourceType": "DocumentReference",
+        "id": session_record_id(session),
+        "status": "current",
+        "docStatus": "final",
+        "type": codes.concept(
+            codes.coding(
+                codes.local_system(codes.DOCUMENT_TYPE), "session-record", "Treatment session record"
+            )
+        ),
+        "subject": ctx.subject,
+        "date": instant(signed_at),
+        "author": [ctx.practitioner(session.nurse_signed_by)],
+        "authenticator": ctx.practitioner(session.prescriber_signed_by),
+        "description": f"Treatment session record, {session}",
+        "content": [
+            {
+                "attachment": {
+                    "contentType": "application/pdf",
+                    "url": f"{settings.SITE_URL}{path}",
+                    "title": f"Treatment session record, {session}",
+                }
+            }
+        ],
+        "context": {"encounter": [ref(session_encounter_id(session))]},
+    }
+    return [make(data)]
+
+
+def addendum_ids(session, addendum):
+    return (
+        part_id(session.external_id, f"addendum/{addendum.pk}"),
+        part_id(session.external_id, f"addendum/{addendum.pk}", "Provenance"),
+    )
+
+
+@builds("DocumentReference")
+def session_addendum(ctx, session, addendum):
+    """A correction or late note on a signed session record: its text (text/plain) with why it was
+    added, appending to the record's DocumentReference, so a receiver sees that the record changed after
+    it was signed, when, by whom and why."""
+    document_id, _ = addendum_ids(session, addendum)
+    text = f"Addendum ({addendum.reason}):\n{addendum.text}"
+    data = {
+        "resourceType": "DocumentReference",
+        "id": document_id,
+        "status": "current",
+        "docStatus": "final",
+        "type": codes.concept(
+            codes.coding(
+                codes.local_system(codes.DOCUMENT_TYPE),
+                "session-addendum",
+                "Addendum to a treatment session record",
+            )
+        ),
+        "subject": ctx.subject,
+        "date": instant(addendum.created_at),
+        "author": [ctx.practitioner(addendum.author)],
+        "description": addendum.reason,
+        "content": [
+            {
+                "attachment": {
+                    "contentType": "text/plain; charset=utf-8",
+                    "data": base64.b64encode(text.encode()).decode(),
+                    "title": f"Addendum: {addendum.reason}",
+                    "creation": instant(addendum.created_at),
+                }
+            }
+        ],
+        "context": {"encounter": [ref(session_encounter_id(session))]},
+    }
+    if session.is_locked:
+        data["relatesTo"] = [{"code": "appends", "target": ref(session_record_id(session))}]
+    return [make(data)]
+
+
+@builds("Provenance")
+def session_addendum_provenance(ctx, session, addendum):
+    """Who added the addendum and when (the DocumentReference's relatesTo says to which record). An
+    addendum is not signed with a password, so no signature."""
+    document_id, provenance_id = addendum_ids(session, addendum)
+    data = {
+        "resourceType": "Provenance",
+        "id": provenance_id,
+        "target": [ref(document_id)],
+        "recorded": instant(addendum.created_at),
+        "agent": [
+            {
+                "type": codes.concept(codes.coding(codes.PROVENANCE_PARTICIPANT, "author", "Author")),
+                "who": ctx.practitioner(addendum.author),
+            }
+        ],
     }
     return [make(data)]

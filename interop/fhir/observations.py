@@ -123,6 +123,23 @@ def intake_measurements(ctx, intake, sections):
     )
 
 
+def vital_id(session, reading_pk, field):
+    """The id of the Observation of one vital of a session's reading (systolic and diastolic: the BP)."""
+    return part_id(session.external_id, f"vitals/{reading_pk}", "bp" if field in ("sbp", "dbp") else field)
+
+
+def reading_ids(session, reading):
+    """The ids of every Observation ``session_vitals`` makes of ``reading``."""
+    fields = [
+        key for key in ("sbp", "dbp", "hr", "spo2", "rr", "temp_c") if getattr(reading, key) is not None
+    ]
+    return list(dict.fromkeys(vital_id(session, reading.pk, field) for field in fields))
+
+
+def moaas_id(session, observation_pk):
+    return part_id(session.external_id, f"observation/{observation_pk}", "moaas")
+
+
 @builds("Observation")
 def session_vitals(ctx, session, reading):
     values = {key: getattr(reading, key) for key in ("sbp", "dbp", "hr", "spo2", "rr", "temp_c")}
@@ -183,7 +200,7 @@ def sedation_and_dissociation(ctx, session, observation):
         resources.append(
             _observation(
                 ctx,
-                part_id(session.external_id, f"observation/{observation.pk}", "moaas"),
+                moaas_id(session, observation.pk),
                 EXAM,
                 _local(codes.SCORES, codes.MOAAS),
                 effective,
@@ -215,6 +232,10 @@ def sedation_and_dissociation(ctx, session, observation):
     return resources
 
 
+def aldrete_id(session):
+    return part_id(session.external_id, "discharge", "aldrete")
+
+
 @builds("Observation")
 def aldrete(ctx, session):
     """The modified Aldrete score at discharge: the total, each criterion (0-2) a component."""
@@ -231,7 +252,7 @@ def aldrete(ctx, session):
     return [
         _observation(
             ctx,
-            part_id(session.external_id, "discharge", "aldrete"),
+            aldrete_id(session),
             EXAM,
             _local(codes.SCORES, codes.ALDRETE_TOTAL),
             instant(session.discharged_at),

@@ -10,6 +10,10 @@ from interop.fhir.registry import builds, make
 OUTCOME = {"resolved": "resolved", "improving": "recovering", "ongoing": "ongoing", "transferred": "ongoing"}
 
 
+def adverse_event_id(session, event_pk):
+    return part_id(session.external_id, f"adverse-event/{event_pk}")
+
+
 @builds("AdverseEvent")
 def adverse_event(ctx, session, event):
     description = " ".join(
@@ -23,7 +27,7 @@ def adverse_event(ctx, session, event):
     )
     data = {
         "resourceType": "AdverseEvent",
-        "id": part_id(session.external_id, f"adverse-event/{event.pk}"),
+        "id": adverse_event_id(session, event.pk),
         "actuality": "actual",
         "event": codes.concept(
             codes.coding(codes.local_system("adverse-event-kind"), event.kind, event.get_kind_display()),

@@ -185,6 +185,11 @@ def test_every_entry_of_the_demo_bundles_validates_with_fhir_resources(demo):
         "Consent",
         "DocumentReference",
         "Provenance",
+        "AllergyIntolerance",
+        "MedicationStatement",
+        "Goal",
+        "DetectedIssue",
+        "ClinicalImpression",
     }
     assert types <= set(BUILDERS)
 
