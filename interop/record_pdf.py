@@ -63,6 +63,34 @@ def _session_summary(session):
         "signed_by": [
             _who(user) for user in (session.nurse_signed_by, session.prescriber_signed_by) if user is not None
         ],
+        "alerts": [
+            {
+                "at": timezone.localtime(alert.raised_at),
+                "message": alert.message,
+                "acknowledged_at": alert.acknowledged_at and timezone.localtime(alert.acknowledged_at),
+                "by": _who(alert.acknowledged_by),
+                "action": alert.acknowledgement,
+            }
+            for alert in session.alerts.all()
+        ],
+        "overrides": [
+            {
+                "at": timezone.localtime(override.at),
+                "kind": override.get_kind_display(),
+                "reason": override.reason,
+                "by": _who(override.by),
+            }
+            for override in session.overrides.all()
+        ],
+        "addenda": [
+            {
+                "at": timezone.localtime(addendum.created_at),
+                "by": _who(addendum.author),
+                "reason": addendum.reason,
+                "text": addendum.text,
+            }
+            for addendum in session.addenda.all()
+        ],
     }
 
 
@@ -81,6 +109,38 @@ def _scores(responses):
             }
         )
     return list(by_instrument.values())
+
+
+def _score_alerts(responses):
+    return [
+        {
+            "at": timezone.localtime(alert.created_at),
+            "instrument": response.version.instrument.code,
+            "message": alert.message,
+            "acknowledged_at": alert.acknowledged_at and timezone.localtime(alert.acknowledged_at),
+            "by": _who(alert.acknowledged_by),
+            "action": alert.acknowledgement_note,
+        }
+        for response in responses
+        for alert in response.alerts.all()
+    ]
+
+
+def _screening(patient):
+    """The prescriber's decisions on the patient's screening, oldest first (prefetched by ``load``)."""
+    return [
+        {
+            "at": timezone.localtime(decision.signed_at),
+            "outcome": decision.outcome_words,
+            "by": f"{decision.signer_name}, {decision.signer_credential}"
+            if decision.signer_credential
+            else decision.signer_name,
+            "note": decision.note,
+            "conditions": decision.conditions,
+            "override_reason": decision.override_reason,
+        }
+        for decision in patient.screening_decisions.all()
+    ]
 
 
 def _diagnoses(sections):
@@ -118,6 +178,8 @@ def record_context(patient):
         ],
         "sessions": [_session_summary(session) for session in sessions],
         "scores": _scores(responses),
+        "score_alerts": _score_alerts(responses),
+        "screening": _screening(patient),
         "notes": [
             {
                 "shared_at": timezone.localtime(note.summary_shared_at),

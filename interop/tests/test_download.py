@@ -385,3 +385,31 @@ def test_a_failed_staff_copy_shows_the_reason_to_staff(client_for, records_clerk
         post(client, url)
     body = client.get(url).content.decode()
     assert "could not be made" in body and "bad resource" in body and "Try again" in body
+
+
+def test_the_readable_copy_shows_decisions_alerts_overrides_and_addenda(
+    patient_a, nurse, prescriber, tmp_path
+):
+    """What the bundle holds of the record's safety story, the PDF shows in words: the screening
+    decision, a session alert and what was done, a questionnaire alert, an addendum after signing."""
+    from assessments.services import acknowledge_alert, current_version_for, submit_response
+    from interop.record_pdf import record_pdf
+    from sessions.charting import steps
+
+    session = charted_session(patient_a, nurse, prescriber, bp_alert=True)
+    steps.add_addendum(session, by=nurse, reason="Late entry", text="Escort arrived at 14:10 <b>late</b>.")
+    response = submit_response(
+        patient=patient_a,
+        version=current_version_for("PHQ-9"),
+        raw={str(n): 1 for n in range(1, 10)} | {"10": 1},
+        entered_by=nurse,
+        mode="clinic",
+    )
+    acknowledge_alert(response.alerts.get(), prescriber, "Called the patient; safety plan reviewed.")
+    # Words, not layout: a table cell wraps where the names' lengths make it.
+    text = " ".join(_pdf_text(record_pdf(patient_a), tmp_path).split())
+    assert "Decisions on your screening" in text and "approved" in text
+    assert session.alerts.get().message[:30] in text
+    assert "Alerts raised by your answers" in text
+    assert all(word in text.split() for word in ("Called", "safety", "reviewed."))
+    assert "Escort arrived at 14:10 <b>late</b>." in text and "Late entry" in text
