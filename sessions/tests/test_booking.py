@@ -298,7 +298,8 @@ def test_front_desk_books_through_the_form_and_sees_clashes(
 
 
 def test_calendar_day_and_week_by_room_and_clinician(client_for, front_desk, nurse, patient_a):
-    book_visit(patient_a, nurse, start=at(1))
+    visit = book_visit(patient_a, nurse, start=at(1))
+    card_link = reverse("sessions:appointment", args=[patient_a.external_id, visit.external_id])
     client = client_for(front_desk)
     day = at(1).date().isoformat()
     for view in ("day", "week"):
@@ -308,6 +309,7 @@ def test_calendar_day_and_week_by_room_and_clinician(client_for, front_desk, nur
             ).content.decode()
             assert patient_a.sortable_name in page, (view, by)
             assert "Scheduled" in page
+            assert f'href="{card_link}"' in page
     assert client.get(reverse("sessions:calendar"), {"date": "not-a-date"}).status_code == 200
     for edge in ("9999-12-31", "0001-01-01"):  # a week either way would leave the calendar
         assert client.get(reverse("sessions:calendar"), {"date": edge, "view": "week"}).status_code == 200
