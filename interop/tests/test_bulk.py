@@ -1,6 +1,11 @@
 """The FHIR Bulk Data export: one NDJSON file per resource type whose lines validate and whose references
 resolve across the files with the bundle's ids, a manifest that counts them, ``--since``, resuming after an
-interruption, one audit row per run, and queries that do not grow with the number of patients."""
+interruption, one audit row per run, queries that do not grow with the number of patients, and the same
+files from several processes as from one, resumed or not.
+
+The tests with several processes commit their data (``transaction=True``): a worker process has its own
+database connection and could not see the rows of a test's open transaction (the export refuses to fork
+inside one, which the other tests go through). They run on SQLite too, whose test database is a file."""
 
 import io
 import json
@@ -45,6 +50,14 @@ def _files(folder):
         for path in sorted(folder.iterdir())
         if path.suffix == ".ndjson"
     }
+
+
+def _bytes(folder):
+    """Every file of the export, the checkpoint aside, with the manifest's transactionTime blanked."""
+    files = {path.name: path.read_bytes() for path in folder.iterdir() if path.name != bulk.CHECKPOINT}
+    manifest = json.loads(files.pop(bulk.MANIFEST))
+    manifest["transactionTime"] = None
+    return files, manifest
 
 
 def _references(value, found):
@@ -111,6 +124,27 @@ def test_since_exports_only_patients_whose_record_changed_since(clinic, tmp_path
     assert bulk.changed_patient_ids(timezone.now() + timedelta(days=1)) == []
 
 
+class Interrupted(Exception):
+    pass
+
+
+def _interrupt_after_first_chunk(folder, jobs):
+    """An export stopped after its first chunk of one patient, a half-written chunk after it."""
+    export = bulk.BulkExport(str(folder))
+    assert export.prepare() == "new"
+
+    def stop(done):
+        raise Interrupted
+
+    with pytest.raises(Interrupted):
+        export.run(progress=stop, jobs=jobs)
+    checkpoint = json.loads((folder / bulk.CHECKPOINT).read_text())
+    assert checkpoint["patients"] == 1 and not checkpoint["finished"]
+    # As a crash would leave it.
+    with open(folder / "Observation.ndjson", "a") as half:
+        half.write('{"resourceType":"Observation","id":"half-writ')
+
+
 def test_an_interrupted_export_resumes_from_its_checkpoint_and_ends_as_a_full_one(
     clinic, tmp_path, monkeypatch
 ):
@@ -118,26 +152,9 @@ def test_an_interrupted_export_resumes_from_its_checkpoint_and_ends_as_a_full_on
     _export(whole)
     monkeypatch.setattr(bulk, "CHUNK", 1)
     interrupted = tmp_path / "interrupted"
-
-    class Interrupted(Exception):
-        pass
-
-    def stop_after_first(done):
-        raise Interrupted
-
-    export = bulk.BulkExport(str(interrupted))
-    assert export.prepare() == "new"
-    with pytest.raises(Interrupted):
-        export.run(progress=stop_after_first)
-    checkpoint = json.loads((interrupted / bulk.CHECKPOINT).read_text())
-    assert checkpoint["patients"] == 1 and not checkpoint["finished"]
-    # A half-written chunk after the checkpoint, as a crash would leave it.
-    with open(interrupted / "Observation.ndjson", "a") as half:
-        half.write('{"resourceType":"Observation","id":"half-writ')
+    _interrupt_after_first_chunk(interrupted, jobs=1)
     assert "Resuming after 1 patients" in _export(interrupted)
-    assert {name: sorted(lines) for name, lines in _files(interrupted).items()} == {
-        name: sorted(lines) for name, lines in _files(whole).items()
-    }
+    assert _bytes(interrupted) == _bytes(whole)
     assert "already finished" in _export(interrupted)
     events = AuditEvent.objects.filter(action=AuditAction.EXPORT, object_type="FHIR Bulk Data export")
     # The whole export and the resumed run (the interrupted one went through the API, and a finished
@@ -180,3 +197,54 @@ def test_the_queries_of_a_chunk_do_not_grow_with_its_patients(nurse, prescriber,
         export.run()
     assert export.state["patients"] == 4
     assert len(four) <= len(one)
+
+
+def test_inside_a_transaction_the_export_runs_in_one_process(clinic, tmp_path):
+    message = _export(tmp_path, jobs=2)
+    assert "One process, not 2: inside a transaction" in message and "patients/s, 1 process)" in message
+    with pytest.raises(CommandError, match="1 or more"):
+        _export(tmp_path / "none", jobs=0)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_several_processes_write_the_same_files_as_one(clinic, tmp_path, monkeypatch):
+    monkeypatch.setattr(bulk, "CHUNK", 1)  # a chunk per patient: each process gets some
+    assert "1 process)" in _export(tmp_path / "one", jobs=1)
+    assert "3 processes" in _export(tmp_path / "three", jobs=3)
+    one, three = _bytes(tmp_path / "one"), _bytes(tmp_path / "three")
+    assert three == one
+    practitioners = three[0]["Practitioner.ndjson"].splitlines()
+    assert len(practitioners) == len(set(practitioners)) == 2, "the nurse and the prescriber, once each"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_interrupted_export_in_several_processes_resumes_as_a_full_one(clinic, tmp_path, monkeypatch):
+    _export(tmp_path / "whole", jobs=1)
+    monkeypatch.setattr(bulk, "CHUNK", 1)
+    interrupted = tmp_path / "interrupted"
+    _interrupt_after_first_chunk(interrupted, jobs=2)
+    assert "Resuming after 1 patients" in _export(interrupted, jobs=2)
+    assert _bytes(interrupted) == _bytes(tmp_path / "whole")
+
+
+def test_since_finds_a_record_changed_only_by_an_addendum_or_a_screening_decision(clinic, nurse, prescriber):
+    from patients.models import ScreeningDecision
+    from sessions.charting import steps
+    from sessions.charting.models import TreatmentSession
+
+    iv, _esketamine, registered = clinic
+    since = timezone.now()
+    assert bulk.changed_patient_ids(since) == []
+    steps.add_addendum(
+        TreatmentSession.objects.get(patient=iv), by=nurse, reason="Late entry", text="Escort confirmed."
+    )
+    assert bulk.changed_patient_ids(since) == [iv.pk]
+    later = timezone.now()
+    ScreeningDecision.objects.create(
+        patient=registered,
+        outcome="declined",
+        note="Not suitable now.",
+        signed_by=prescriber,
+        signer_name="P",
+    )
+    assert bulk.changed_patient_ids(later) == [registered.pk]

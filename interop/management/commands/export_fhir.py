@@ -1,10 +1,12 @@
 """`python manage.py export_fhir --patient EXTERNAL_ID`: one patient's record as a FHIR R4 Bundle (JSON)
 on standard output, recorded in the audit trail as an export.
 
-`python manage.py export_fhir --out DIR [--since DATE] [--restart]`: the clinic's records as FHIR Bulk
-Data NDJSON files in DIR (interop.bulk), resumable; each run recorded in the audit trail as one export."""
+`python manage.py export_fhir --out DIR [--since DATE] [--restart] [--jobs N]`: the clinic's records as FHIR
+Bulk Data NDJSON files in DIR (interop.bulk), made in N processes, resumable; each run recorded in the
+audit trail as one export."""
 
 import getpass
+import time
 import uuid
 
 from django.core.management.base import BaseCommand, CommandError
@@ -12,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from clinic.audit.models import AuditAction
 from clinic.audit.trail import record
 from interop.bulk import BulkExport, ExportMismatch, parse_since
+from interop.bulk_parallel import DEFAULT_JOBS_CAP, default_jobs, why_one_process
 from interop.fhir import find_patient, patient_bundle
 from patients.models import Patient
 
@@ -45,12 +48,19 @@ class Command(BaseCommand):
             action="store_true",
             help="Bulk export: delete the export files already in DIR and start again.",
         )
+        parser.add_argument(
+            "--jobs",
+            type=int,
+            metavar="N",
+            help=f"Bulk export: build the resources in N processes at once (default: one per CPU, at most "
+            f"{DEFAULT_JOBS_CAP}: here {default_jobs()}). The files are the same whatever N.",
+        )
 
-    def handle(self, *args, patient=None, out=None, since=None, restart=False, **options):
+    def handle(self, *args, patient=None, out=None, since=None, restart=False, jobs=None, **options):
         if out is not None:
-            return self._bulk(out, since, restart)
-        if since is not None or restart:
-            raise CommandError("--since and --restart go with --out (a bulk export).")
+            return self._bulk(out, since, restart, default_jobs() if jobs is None else jobs)
+        if since is not None or restart or jobs is not None:
+            raise CommandError("--since, --restart and --jobs go with --out (a bulk export).")
         try:
             external_id = uuid.UUID(patient.strip())
         except ValueError:
@@ -72,7 +82,9 @@ class Command(BaseCommand):
         )
         self.stdout.write(bundle.model_dump_json(indent=2))
 
-    def _bulk(self, out, since, restart):
+    def _bulk(self, out, since, restart, jobs):
+        if jobs < 1:
+            raise CommandError("--jobs is a number of processes: 1 or more.")
         try:
             since_value = parse_since(since) if since else None
         except ValueError:
@@ -103,11 +115,21 @@ class Command(BaseCommand):
         )
         if done:
             self.stdout.write(f"Resuming after {done} patients.")
-        manifest = export.run(progress=lambda n: self.stderr.write(f"{n} patients written", ending="\r"))
+        reason = why_one_process() if jobs > 1 else None
+        if reason:
+            self.stdout.write(f"One process, not {jobs}: {reason}.")
+            jobs = 1
+        started = time.monotonic()
+        manifest = export.run(
+            progress=lambda n: self.stderr.write(f"{n} patients written", ending="\r"), jobs=jobs
+        )
+        seconds = time.monotonic() - started
+        patients = export.state["patients"]
         total = sum(item["count"] for item in manifest["output"])
         self.stdout.write(
-            f"Finished: {export.state['patients']} patients, {total} resources in {len(manifest['output'])} "
-            f"files; manifest {out}/manifest.json."
+            f"Finished: {patients} patients, {total} resources in {len(manifest['output'])} files; manifest "
+            f"{out}/manifest.json. This run: {patients - done} patients in {seconds:.0f} s "
+            f"({(patients - done) / max(seconds, 0.001):.1f} patients/s, {jobs} process{'es' if jobs > 1 else ''})."
         )
 
 
