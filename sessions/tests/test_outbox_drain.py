@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from clinic import outbox
@@ -67,6 +68,33 @@ def test_one_run_sends_everything_due_in_batches(nurse):
     sent = Reminder.objects.get(message_id=ids[0])
     assert (sent.status, sent.attempts, sent.maybe_sent_at) == ("sent", 1, None)
     assert ids[0].startswith("<reminder.") and ids[0].endswith("@clinic.example>")
+
+
+def test_sent_rows_are_marked_in_groups_of_twenty(nurse):
+    due_email_reminders(nurse, 45, appointments=3)
+    with CaptureQueriesContext(connection) as queries:
+        assert booking.dispatch_due() == 45
+    marks = [q for q in queries.captured_queries if "SET \"status\" = 'sent'" in q["sql"]]
+    assert len(marks) == 3  # 20 + 20 + 5, not 45
+    assert Reminder.objects.filter(status="sent", sent_at__isnull=False).count() == 45
+
+
+def test_a_worker_stopping_mid_run_still_marks_what_it_handed_over(nurse):
+    """A warm shutdown (SystemExit) between groups: the rows handed over are marked on the way out; only
+    a hard kill can leave a group (at most MARK_EVERY) "sending", to be resent once with its Message-ID."""
+    due_email_reminders(nurse, 30, appointments=3)
+    handed_over = []
+
+    def deliver(reminder):
+        if len(handed_over) == outbox.MARK_EVERY + 5:
+            raise SystemExit("worker stopped")
+        handed_over.append(reminder.pk)
+        return deliver_reminder(reminder)
+
+    with mock.patch.object(booking, "_deliver", deliver), pytest.raises(SystemExit):
+        booking.dispatch_due()
+    assert Reminder.objects.filter(pk__in=handed_over, status="sent").count() == outbox.MARK_EVERY + 5
+    assert Reminder.objects.exclude(pk__in=handed_over).filter(status="sending").count() == 5
 
 
 def test_a_database_error_on_one_row_holds_back_no_other(nurse):
