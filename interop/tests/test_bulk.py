@@ -24,6 +24,7 @@ from interop.fhir import patient_resources
 from patients.models import Patient
 from testing.charting import charted_session
 from testing.factories import PatientFactory
+from testing.fhir import references
 
 
 @pytest.fixture
@@ -60,18 +61,6 @@ def _bytes(folder):
     return files, manifest
 
 
-def _references(value, found):
-    if isinstance(value, dict):
-        if isinstance(value.get("reference"), str):
-            found.append(value["reference"])
-        for item in value.values():
-            _references(item, found)
-    elif isinstance(value, list):
-        for item in value:
-            _references(item, found)
-    return found
-
-
 def test_bulk_export_writes_one_valid_ndjson_file_per_type_and_a_manifest(clinic, tmp_path):
     message = _export(tmp_path)
     assert "Finished: 3 patients" in message
@@ -104,9 +93,9 @@ def test_every_reference_resolves_across_the_files_with_the_ids_of_the_bundle(cl
     lines = [json.loads(line) for lines in _files(tmp_path).values() for line in lines]
     ids = {(data["resourceType"], data["id"]) for data in lines}
     # "#drug" points at a resource contained in the one that holds it.
-    references = [ref for data in lines for ref in _references(data, []) if not ref.startswith("#")]
-    assert references
-    for reference in references:
+    pointers = [ref for data in lines for ref in references(data) if not ref.startswith("#")]
+    assert pointers
+    for reference in pointers:
         kind, _, resource_id = reference.partition("/")
         assert (kind, resource_id) in ids, reference
     bundle_ids = {resource.id for patient in clinic for resource in patient_resources(patient)}

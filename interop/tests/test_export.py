@@ -28,6 +28,7 @@ from patients.models import Patient
 from testing.charting import charted_session
 from testing.database import restore_migrated_rows
 from testing.factories import PatientFactory
+from testing.fhir import references
 
 LOINC = "http://loinc.org"
 VITAL_CODES = {
@@ -194,18 +195,6 @@ def test_every_entry_of_the_demo_bundles_validates_with_fhir_resources(demo):
     assert types <= set(BUILDERS)
 
 
-def _references(value, found):
-    if isinstance(value, dict):
-        if isinstance(value.get("reference"), str):
-            found.append(value["reference"])
-        for item in value.values():
-            _references(item, found)
-    elif isinstance(value, list):
-        for item in value:
-            _references(item, found)
-    return found
-
-
 def test_every_reference_resolves_inside_the_bundle(demo):
     for name in ("jordan", "chen"):
         entries = _entries(demo[name]["json"])
@@ -215,7 +204,7 @@ def test_every_reference_resolves_inside_the_bundle(demo):
         for entry in entries:
             resource = entry["resource"]
             contained = {f"#{c['id']}" for c in resource.get("contained", [])}
-            for reference in _references(resource, []):
+            for reference in references(resource):
                 assert reference in contained or reference in full_urls, (resource["resourceType"], reference)
             if resource["resourceType"] == "QuestionnaireResponse":
                 assert resource["questionnaire"] in canonicals

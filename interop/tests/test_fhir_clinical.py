@@ -32,6 +32,7 @@ from sessions.charting import safety, steps
 from testing.charting import charted_session
 from testing.database import restore_migrated_rows
 from testing.factories import PatientFactory
+from testing.fhir import references
 
 LOINC = "http://loinc.org"
 HISTORY_KEYS = [key for key, _label in CONDITIONS]
@@ -63,18 +64,6 @@ def _codes(concept):
     return {(c.get("system", "").rsplit("/", 1)[-1], c.get("code")) for c in concept.get("coding", [])}
 
 
-def _references(value, found):
-    if isinstance(value, dict):
-        if isinstance(value.get("reference"), str):
-            found.append(value["reference"])
-        for item in value.values():
-            _references(item, found)
-    elif isinstance(value, list):
-        for item in value:
-            _references(item, found)
-    return found
-
-
 def _check_bundle(bundle_json):
     """Every entry validates as its fhir.resources model and every reference resolves in the Bundle."""
     Bundle.model_validate_json(bundle_json)
@@ -85,7 +74,7 @@ def _check_bundle(bundle_json):
         resource = entry["resource"]
         get_fhir_model_class(resource["resourceType"]).model_validate(resource)
         contained = {f"#{c['id']}" for c in resource.get("contained", [])}
-        for reference in _references(resource, []):
+        for reference in references(resource):
             assert reference in contained or reference in full_urls, (resource["resourceType"], reference)
 
 
