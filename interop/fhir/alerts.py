@@ -59,6 +59,15 @@ def _mitigation(text, when, who):
     return {"action": {"text": text}, "date": instant(when), "author": who}
 
 
+def _acknowledgement(ctx, alert, text):
+    """What was done about an acknowledged alert, by whom and when; None while it is open."""
+    if not alert.acknowledged_at:
+        return None
+    return [
+        _mitigation(text or "Acknowledged", alert.acknowledged_at, ctx.practitioner(alert.acknowledged_by))
+    ]
+
+
 def _issue(ctx, resource_id, code, severity, identified, **more):
     data = {
         "resourceType": "DetectedIssue",
@@ -82,15 +91,7 @@ def risk_alert(ctx, response, alert):
     )
     code = _kind("risk", alert.message)
     code["coding"].append(rule)
-    mitigation = None
-    if alert.acknowledged_at:
-        mitigation = [
-            _mitigation(
-                alert.acknowledgement_note or "Acknowledged",
-                alert.acknowledged_at,
-                ctx.practitioner(alert.acknowledged_by),
-            )
-        ]
+    mitigation = _acknowledgement(ctx, alert, alert.acknowledgement_note)
     return [
         _issue(
             ctx,
@@ -123,15 +124,7 @@ def session_alert(ctx, session, alert):
     the charted value as evidence, the session implicated, the acknowledgement ("action taken") as
     mitigation."""
     kind, sources = _session_alert_source(session, alert)
-    mitigation = None
-    if alert.acknowledged_at:
-        mitigation = [
-            _mitigation(
-                alert.acknowledgement or "Acknowledged",
-                alert.acknowledged_at,
-                ctx.practitioner(alert.acknowledged_by),
-            )
-        ]
+    mitigation = _acknowledgement(ctx, alert, alert.acknowledgement)
     return [
         _issue(
             ctx,

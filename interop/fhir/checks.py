@@ -12,8 +12,8 @@ Clinic-defined Questionnaire. The questions' wording comes from the chart's own 
 from interop.fhir import codes
 from interop.fhir.context import instant, part_id, ref
 from interop.fhir.encounters import session_encounter_id
-from interop.fhir.observations import aldrete_id
-from interop.fhir.registry import builds, make
+from interop.fhir.observations import _observation, aldrete_id
+from interop.fhir.registry import builds
 from sessions.charting import monitoring
 from sessions.charting.checklist import ANSWERS, checklist_for
 
@@ -43,20 +43,19 @@ def _value(value):
 
 
 def _panel(ctx, session, resource_id, code, category, effective, performer, components, **more):
-    data = {
-        "resourceType": "Observation",
-        "id": resource_id,
-        "status": "final",
-        "category": [category],
-        "code": code,
-        "subject": ctx.subject,
-        "encounter": ref(session_encounter_id(session)),
-        "effectiveDateTime": instant(effective),
-        **({"performer": [performer]} if performer else {}),
-        "component": components,
-        **{key: value for key, value in more.items() if value},
-    }
-    return make(data)
+    """One Observation of a session with a component per answer (observations._observation's shape)."""
+    present = {key: value for key, value in more.items() if value}
+    return _observation(
+        ctx,
+        resource_id,
+        category,
+        code,
+        instant(effective),
+        encounter=session_encounter_id(session),
+        performer=performer,
+        component=components,
+        **present,
+    )
 
 
 @builds("Observation")
