@@ -79,6 +79,27 @@ def test_sent_rows_are_marked_in_groups_of_twenty(nurse):
     assert Reminder.objects.filter(status="sent", sent_at__isnull=False).count() == 45
 
 
+def test_a_database_error_while_marking_leaves_the_group_to_be_resent_once(nurse, caplog):
+    """The mails went out but "sent" could not be written: no error escapes the run, the rows stay
+    "sending" and, found stale later, count as "may have been sent" (resent once with their Message-ID)."""
+    from django.db import OperationalError
+
+    due_email_reminders(nurse, 5, appointments=1)
+    real_mark = outbox._Outcomes.mark
+
+    def database_gone(self):
+        if self.waiting:
+            with mock.patch("django.db.models.query.QuerySet.update", side_effect=OperationalError("gone")):
+                return real_mark(self)
+        return real_mark(self)
+
+    with mock.patch.object(outbox._Outcomes, "mark", database_gone):
+        assert booking.dispatch_due() == 0
+    assert len(mail.outbox) == 5
+    assert Reminder.objects.filter(status="sending").count() == 5
+    assert "could not be marked" in caplog.text
+
+
 def test_a_worker_stopping_mid_run_still_marks_what_it_handed_over(nurse):
     """A warm shutdown (SystemExit) between groups: the rows handed over are marked on the way out; only
     a hard kill can leave a group (at most MARK_EVERY) "sending", to be resent once with its Message-ID."""
